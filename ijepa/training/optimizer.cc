@@ -1,0 +1,212 @@
+#include "ijepa/training/optimizer.h"
+
+#include <ATen/core/Dict.h>
+#include <ATen/core/ivalue.h>
+
+#include <sstream>
+#include <utility>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace ijepa::training {
+namespace {
+
+using torch::optim::AdamWOptions;
+using torch::optim::AdamWParamState;
+
+bool DecayExcluded(const std::string& name, const torch::Tensor& p) {
+  // Official: ('bias' in n) or (len(p.shape) == 1) -- a substring test, kept as is.
+  return name.find("bias") != std::string::npos || p.dim() == 1;
+}
+
+// LibTorch keys optimizer state by the printed TensorImpl address (c10::guts::to_string of
+// unsafeGetTensorImpl()); the same formatting is reproduced here.
+std::string StateKey(const torch::Tensor& p) {
+  std::ostringstream out;
+  out << p.unsafeGetTensorImpl();
+  return out.str();
+}
+
+c10::impl::GenericDict StringKeyedDict() {
+  return c10::impl::GenericDict(c10::StringType::get(), c10::AnyType::get());
+}
+
+absl::StatusOr<c10::IValue> Field(const c10::impl::GenericDict& dict, const std::string& key,
+                                  const std::string& where) {
+  auto it = dict.find(c10::IValue(key));
+  if (it == dict.end()) return absl::InvalidArgumentError(absl::StrCat(where, ": missing '", key, "'"));
+  return it->value();
+}
+
+}  // namespace
+
+PretrainOptimizer::PretrainOptimizer(const torch::nn::Module& encoder,
+                                     const torch::nn::Module& predictor) {
+  std::vector<std::vector<torch::Tensor>> params(4);
+  groups_ = {{"encoder", false, {}},
+             {"predictor", false, {}},
+             {"encoder_no_wd", true, {}},
+             {"predictor_no_wd", true, {}}};
+  const torch::nn::Module* modules[2] = {&encoder, &predictor};
+  for (int m = 0; m < 2; ++m) {
+    for (const auto& item : modules[m]->named_parameters(/*recurse=*/true)) {
+      if (!item.value().requires_grad()) continue;
+      const int group = m + (DecayExcluded(item.key(), item.value()) ? 2 : 0);
+      groups_[group].param_names.push_back(item.key());
+      params[group].push_back(item.value());
+    }
+  }
+  std::vector<torch::optim::OptimizerParamGroup> param_groups;
+  for (int g = 0; g < 4; ++g) {
+    auto options = std::make_unique<AdamWOptions>();
+    if (groups_[g].wd_exclude) options->weight_decay(0.0);
+    param_groups.emplace_back(params[g], std::move(options));
+  }
+  adamw_ = std::make_unique<torch::optim::AdamW>(std::move(param_groups), AdamWOptions());
+}
+
+void PretrainOptimizer::SetLrAndWeightDecay(double lr, double weight_decay) {
+  auto& param_groups = adamw_->param_groups();
+  for (size_t g = 0; g < param_groups.size(); ++g) {
+    auto& options = static_cast<AdamWOptions&>(param_groups[g].options());
+    options.lr(lr);
+    if (!groups_[g].wd_exclude) options.weight_decay(weight_decay);
+  }
+}
+
+c10::IValue PretrainOptimizer::StateDict() const {
+  auto state = c10::impl::GenericDict(c10::IntType::get(), c10::AnyType::get());
+  c10::impl::GenericList group_list(c10::AnyType::get());
+  int64_t index = 0;
+  const auto& param_groups = adamw_->param_groups();
+  for (size_t g = 0; g < param_groups.size(); ++g) {
+    const auto& options = static_cast<const AdamWOptions&>(param_groups[g].options());
+    c10::List<int64_t> ids;
+    for (const torch::Tensor& p : param_groups[g].params()) {
+      auto it = adamw_->state().find(StateKey(p));
+      if (it != adamw_->state().end()) {
+        const auto& s = static_cast<const AdamWParamState&>(*it->second);
+        auto entry = StringKeyedDict();
+        // Python's AdamW (1.12+) keeps `step` as a float tensor.
+        entry.insert("step", at::scalar_tensor(static_cast<double>(s.step()), at::kFloat));
+        entry.insert("exp_avg", s.exp_avg().detach().clone());
+        entry.insert("exp_avg_sq", s.exp_avg_sq().detach().clone());
+        state.insert(index, entry);
+      }
+      ids.push_back(index++);
+    }
+    auto group = StringKeyedDict();
+    group.insert("lr", options.lr());
+    group.insert("betas", c10::ivalue::Tuple::create(std::get<0>(options.betas()),
+                                                     std::get<1>(options.betas())));
+    group.insert("eps", options.eps());
+    group.insert("weight_decay", options.weight_decay());
+    group.insert("amsgrad", options.amsgrad());
+    group.insert("foreach", c10::IValue());
+    group.insert("maximize", false);
+    group.insert("capturable", false);
+    if (groups_[g].wd_exclude) group.insert("WD_exclude", true);
+    group.insert("params", ids);
+    group_list.push_back(group);
+  }
+  auto result = StringKeyedDict();
+  result.insert("state", state);
+  result.insert("param_groups", group_list);
+  return result;
+}
+
+absl::Status PretrainOptimizer::LoadStateDict(const c10::IValue& value) {
+  if (!value.isGenericDict()) return absl::InvalidArgumentError("optimizer state: not a dict");
+  const auto dict = value.toGenericDict();
+  auto state_or = Field(dict, "state", "optimizer state");
+  if (!state_or.ok()) return state_or.status();
+  auto groups_or = Field(dict, "param_groups", "optimizer state");
+  if (!groups_or.ok()) return groups_or.status();
+  if (!state_or->isGenericDict() || !groups_or->isList()) {
+    return absl::InvalidArgumentError("optimizer state: 'state' must be a dict and 'param_groups' a list");
+  }
+  auto& param_groups = adamw_->param_groups();
+  const auto saved_groups = groups_or->toList();
+  if (saved_groups.size() != param_groups.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("optimizer state: ", saved_groups.size(),
+                                                   " parameter groups, expected ",
+                                                   param_groups.size()));
+  }
+  // Validate everything before touching the optimizer, so a bad file leaves it unchanged.
+  std::vector<torch::Tensor> flat_params;
+  std::vector<std::pair<double, double>> lr_wd;
+  for (size_t g = 0; g < param_groups.size(); ++g) {
+    const std::string where = absl::StrCat("optimizer state: param_groups[", g, "]");
+    const c10::IValue group_value = saved_groups.get(g);
+    if (!group_value.isGenericDict()) return absl::InvalidArgumentError(where + " is not a dict");
+    const auto group = group_value.toGenericDict();
+    auto params = Field(group, "params", where);
+    auto lr = Field(group, "lr", where);
+    auto wd = Field(group, "weight_decay", where);
+    for (const auto* f : {&params, &lr, &wd}) {
+      if (!f->ok()) return f->status();
+    }
+    if (!params->isList() || params->toList().size() != param_groups[g].params().size()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ": ", params->isList() ? params->toList().size() : 0, " parameters, expected ",
+          param_groups[g].params().size(), " (", groups_[g].name, ")"));
+    }
+    if (!lr->isDouble() || !wd->isDouble()) {
+      return absl::InvalidArgumentError(where + ": 'lr' and 'weight_decay' must be floats");
+    }
+    lr_wd.emplace_back(lr->toDouble(), wd->toDouble());
+    for (const auto& p : param_groups[g].params()) flat_params.push_back(p);
+  }
+  std::vector<std::pair<size_t, std::unique_ptr<AdamWParamState>>> new_state;
+  for (const auto& entry : state_or->toGenericDict()) {
+    if (!entry.key().isInt() || entry.key().toInt() < 0 ||
+        entry.key().toInt() >= static_cast<int64_t>(flat_params.size())) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "optimizer state: 'state' key is not a parameter index below ", flat_params.size()));
+    }
+    const std::string where = absl::StrCat("optimizer state: state[", entry.key().toInt(), "]");
+    const size_t index = static_cast<size_t>(entry.key().toInt());
+    if (!entry.value().isGenericDict()) return absl::InvalidArgumentError(where + " is not a dict");
+    const auto s = entry.value().toGenericDict();
+    auto step = Field(s, "step", where);
+    auto exp_avg = Field(s, "exp_avg", where);
+    auto exp_avg_sq = Field(s, "exp_avg_sq", where);
+    for (const auto* f : {&step, &exp_avg, &exp_avg_sq}) {
+      if (!f->ok()) return f->status();
+    }
+    const torch::Tensor& p = flat_params[index];
+    if (!exp_avg->isTensor() || !exp_avg_sq->isTensor() ||
+        exp_avg->toTensor().sizes() != p.sizes() || exp_avg_sq->toTensor().sizes() != p.sizes()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ": exp_avg / exp_avg_sq must be tensors of the parameter's shape [",
+          absl::StrJoin(p.sizes(), ", "), "]"));
+    }
+    int64_t step_count = 0;
+    if (step->isTensor()) {
+      step_count = static_cast<int64_t>(step->toTensor().item<double>());
+    } else if (step->isInt() || step->isDouble()) {
+      step_count = step->isInt() ? step->toInt() : static_cast<int64_t>(step->toDouble());
+    } else {
+      return absl::InvalidArgumentError(where + ": 'step' must be a number or a tensor");
+    }
+    auto param_state = std::make_unique<AdamWParamState>();
+    param_state->step(step_count);
+    param_state->exp_avg(exp_avg->toTensor().to(p.options()).clone());
+    param_state->exp_avg_sq(exp_avg_sq->toTensor().to(p.options()).clone());
+    new_state.emplace_back(index, std::move(param_state));
+  }
+  adamw_->state().clear();
+  for (auto& [index, param_state] : new_state) {
+    adamw_->state()[StateKey(flat_params[index])] = std::move(param_state);
+  }
+  for (size_t g = 0; g < param_groups.size(); ++g) {
+    auto& options = static_cast<AdamWOptions&>(param_groups[g].options());
+    options.lr(lr_wd[g].first);
+    options.weight_decay(lr_wd[g].second);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace ijepa::training
