@@ -1,0 +1,180 @@
+#include "ijepa/models/layers.h"
+
+#include <ATen/ATen.h>
+#include <c10/util/Exception.h>
+#include <torch/nn/functional/activation.h>
+#include <torch/nn/functional/dropout.h>
+
+#include <cmath>
+
+#include "ijepa/common/torch_compat.h"
+
+namespace ijepa::models {
+
+torch::Tensor ScaledDotProductAttention(const torch::Tensor& q, const torch::Tensor& k,
+                                        const torch::Tensor& v, double dropout_p, bool training) {
+  const double p = training ? dropout_p : 0.0;
+#if IJEPA_HAS_FUSED_ATTENTION
+  return compat::FusedScaledDotProductAttention(q, k, v, p);
+#else
+  const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
+  torch::Tensor attn = at::matmul(q, k.transpose(-2, -1)) * scale;
+  attn = attn.softmax(-1);
+  if (p > 0.0) attn = at::dropout(attn, p, /*train=*/true);
+  return at::matmul(attn, v);
+#endif
+}
+
+torch::Tensor DropPath(const torch::Tensor& x, double drop_prob, bool training) {
+  if (drop_prob == 0.0 || !training) return x;
+  const double keep_prob = 1.0 - drop_prob;
+  std::vector<int64_t> shape(x.dim(), 1);
+  shape[0] = x.size(0);
+  torch::Tensor random_tensor = at::rand(shape, x.options()) + keep_prob;
+  random_tensor.floor_();
+  return x.div(keep_prob) * random_tensor;
+}
+
+AttentionImpl::AttentionImpl(int64_t dim, int64_t num_heads, bool qkv_bias, double attn_drop,
+                             double proj_drop)
+    : num_heads_(num_heads), attn_drop_(attn_drop), proj_drop_(proj_drop) {
+  TORCH_CHECK(num_heads > 0 && dim % num_heads == 0, "Attention: dim (", dim,
+              ") must be a positive multiple of num_heads (", num_heads, ")");
+  qkv = register_module(
+      "qkv", torch::nn::Linear(torch::nn::LinearOptions(dim, 3 * dim).bias(qkv_bias)));
+  proj = register_module("proj", torch::nn::Linear(dim, dim));
+}
+
+torch::Tensor AttentionImpl::forward(const torch::Tensor& x) {
+  const int64_t b = x.size(0), n = x.size(1), c = x.size(2);
+  // [B, N, 3, heads, head_dim] -> [3, B, heads, N, head_dim], as the official reshape/permute.
+  const torch::Tensor qkv_heads =
+      qkv->forward(x).reshape({b, n, 3, num_heads_, c / num_heads_}).permute({2, 0, 3, 1, 4});
+  torch::Tensor out = ScaledDotProductAttention(qkv_heads[0], qkv_heads[1], qkv_heads[2],
+                                                attn_drop_, is_training());
+  out = proj->forward(out.transpose(1, 2).reshape({b, n, c}));
+  return torch::nn::functional::dropout(
+      out, torch::nn::functional::DropoutFuncOptions().p(proj_drop_).training(is_training()));
+}
+
+MlpImpl::MlpImpl(int64_t in_features, int64_t hidden_features, double drop) : drop_(drop) {
+  fc1 = register_module("fc1", torch::nn::Linear(in_features, hidden_features));
+  fc2 = register_module("fc2", torch::nn::Linear(hidden_features, in_features));
+}
+
+torch::Tensor MlpImpl::forward(const torch::Tensor& x) {
+  const auto dropout =
+      torch::nn::functional::DropoutFuncOptions().p(drop_).training(is_training());
+  torch::Tensor h = torch::nn::functional::dropout(at::gelu(fc1->forward(x)), dropout);
+  return torch::nn::functional::dropout(fc2->forward(h), dropout);
+}
+
+BlockImpl::BlockImpl(int64_t dim, int64_t num_heads, double mlp_ratio, bool qkv_bias, double drop,
+                     double attn_drop, double drop_path)
+    : drop_path_(drop_path) {
+  norm1 = register_module(
+      "norm1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(kLayerNormEps)));
+  attn = register_module("attn", Attention(dim, num_heads, qkv_bias, attn_drop, drop));
+  norm2 = register_module(
+      "norm2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(kLayerNormEps)));
+  mlp = register_module("mlp",
+                        Mlp(dim, static_cast<int64_t>(static_cast<double>(dim) * mlp_ratio), drop));
+}
+
+torch::Tensor BlockImpl::forward(const torch::Tensor& x) {
+  torch::Tensor y = x + DropPath(attn->forward(norm1->forward(x)), drop_path_, is_training());
+  return y + DropPath(mlp->forward(norm2->forward(y)), drop_path_, is_training());
+}
+
+PatchEmbedImpl::PatchEmbedImpl(int64_t patch_size, int64_t in_chans, int64_t embed_dim) {
+  proj = register_module("proj", torch::nn::Conv2d(torch::nn::Conv2dOptions(in_chans, embed_dim,
+                                                                            patch_size)
+                                                       .stride(patch_size)));
+}
+
+torch::Tensor PatchEmbedImpl::forward(const torch::Tensor& x) {
+  return proj->forward(x).flatten(2).transpose(1, 2);
+}
+
+std::vector<Block> MakeBlocks(torch::nn::ModuleList& list, int64_t depth, int64_t dim,
+                              int64_t num_heads, double mlp_ratio, bool qkv_bias, double drop,
+                              double attn_drop, double drop_path_rate) {
+  // The official rule computes the rates in float32 (torch.linspace) and reads them back.
+  const torch::Tensor rates =
+      at::linspace(0.0, drop_path_rate, depth, at::TensorOptions().dtype(at::kFloat));
+  std::vector<Block> blocks;
+  blocks.reserve(depth);
+  for (int64_t i = 0; i < depth; ++i) {
+    blocks.emplace_back(dim, num_heads, mlp_ratio, qkv_bias, drop, attn_drop,
+                        rates[i].item<double>());
+    list->push_back(blocks.back());
+  }
+  return blocks;
+}
+
+torch::Tensor SinCosPositionEmbedding(int64_t embed_dim, int64_t grid_h, int64_t grid_w) {
+  TORCH_CHECK(embed_dim % 4 == 0, "SinCosPositionEmbedding: embed_dim must be a multiple of 4, got ",
+              embed_dim);
+  const auto f64 = at::TensorOptions().dtype(at::kDouble);
+  // omega_i = 1 / 10000^(i / (D/4)) for the D/4 frequencies of each 1-D half.
+  const int64_t quarter = embed_dim / 4;
+  const torch::Tensor omega =
+      1.0 / at::pow(10000.0, at::arange(quarter, f64) / static_cast<double>(quarter));
+  const torch::Tensor rows = at::arange(grid_h, f64).repeat_interleave(grid_w);  // row of patch
+  const torch::Tensor cols = at::arange(grid_w, f64).repeat({grid_h});           // column of patch
+  auto embed_1d = [&](const torch::Tensor& pos) {
+    const torch::Tensor out = at::outer(pos, omega);
+    return at::cat({at::sin(out), at::cos(out)}, 1);
+  };
+  return at::cat({embed_1d(cols), embed_1d(rows)}, 1).to(at::kFloat).unsqueeze(0);
+}
+
+torch::Tensor InterpolatePositionEmbedding(const torch::Tensor& pos_embed, int64_t src_h,
+                                           int64_t src_w, int64_t dst_h, int64_t dst_w) {
+  TORCH_CHECK(pos_embed.dim() == 3 && pos_embed.size(0) == 1 &&
+                  pos_embed.size(1) == src_h * src_w,
+              "InterpolatePositionEmbedding: expected [1, ", src_h * src_w, ", D], got ",
+              pos_embed.sizes());
+  if (src_h == dst_h && src_w == dst_w) return pos_embed;
+  const int64_t dim = pos_embed.size(2);
+  const torch::Tensor grid = pos_embed.reshape({1, src_h, src_w, dim}).permute({0, 3, 1, 2});
+  const torch::Tensor resized = at::upsample_bicubic2d(grid, {dst_h, dst_w}, /*align_corners=*/false);
+  return resized.permute({0, 2, 3, 1}).reshape({1, dst_h * dst_w, dim});
+}
+
+void TruncNormal_(torch::Tensor tensor, double std) {
+  at::NoGradGuard no_grad;
+  constexpr double kMean = 0.0, kLow = -2.0, kHigh = 2.0;
+  auto norm_cdf = [](double x) { return (1.0 + std::erf(x / std::sqrt(2.0))) / 2.0; };
+  const double l = norm_cdf((kLow - kMean) / std);
+  const double u = norm_cdf((kHigh - kMean) / std);
+  tensor.uniform_(2 * l - 1, 2 * u - 1);
+  tensor.erfinv_();
+  tensor.mul_(std * std::sqrt(2.0));
+  tensor.add_(kMean);
+  tensor.clamp_(kLow, kHigh);
+}
+
+void InitWeightsLikeOfficial(torch::nn::Module& module, const std::vector<Block>& blocks,
+                             double std) {
+  at::NoGradGuard no_grad;
+  for (const std::shared_ptr<torch::nn::Module>& m : module.modules(/*include_self=*/true)) {
+    if (auto* linear = m->as<torch::nn::Linear>()) {
+      TruncNormal_(linear->weight, std);
+      if (linear->bias.defined()) linear->bias.zero_();
+    } else if (auto* norm = m->as<torch::nn::LayerNorm>()) {
+      norm->weight.fill_(1.0);
+      norm->bias.zero_();
+    } else if (auto* conv = m->as<torch::nn::Conv2d>()) {
+      TruncNormal_(conv->weight, std);
+      if (conv->bias.defined()) conv->bias.zero_();
+    }
+  }
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    const double scale = std::sqrt(2.0 * static_cast<double>(i + 1));
+    blocks[i]->attn->proj->weight.div_(scale);
+    blocks[i]->mlp->fc2->weight.div_(scale);
+  }
+}
+
+}  // namespace ijepa::models

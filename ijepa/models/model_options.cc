@@ -1,0 +1,175 @@
+#include "ijepa/models/model_options.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+
+namespace ijepa::models {
+namespace {
+
+struct NamedSize {
+  std::string_view name;
+  int64_t embed_dim, depth, num_heads;
+  double mlp_ratio;
+};
+
+// src/models/vision_transformer.py: vit_tiny ... vit_giant.
+constexpr NamedSize kNamedSizes[] = {
+    {"vit_tiny", 192, 12, 3, 4.0},     {"vit_small", 384, 12, 6, 4.0},
+    {"vit_base", 768, 12, 12, 4.0},    {"vit_large", 1024, 24, 16, 4.0},
+    {"vit_huge", 1280, 32, 16, 4.0},   {"vit_giant", 1408, 40, 16, 48.0 / 11.0},
+};
+
+// Parameters of one pre-norm transformer block of width `dim`.
+int64_t BlockParameters(int64_t dim, double mlp_ratio, bool qkv_bias) {
+  const int64_t hidden = MlpHiddenDim(dim, mlp_ratio);
+  const int64_t norms = 2 * 2 * dim;
+  const int64_t qkv = dim * 3 * dim + (qkv_bias ? 3 * dim : 0);
+  const int64_t proj = dim * dim + dim;
+  const int64_t mlp = dim * hidden + hidden + hidden * dim + dim;
+  return norms + qkv + proj + mlp;
+}
+
+absl::Status CheckPositive(int64_t value, const char* field) {
+  if (value > 0) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(field, " must be > 0, got ", value));
+}
+
+absl::Status CheckProbability(double value, const char* field) {
+  if (value >= 0.0 && value < 1.0) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(field, " must be in [0, 1), got ", value));
+}
+
+}  // namespace
+
+int64_t MlpHiddenDim(int64_t dim, double mlp_ratio) {
+  return static_cast<int64_t>(static_cast<double>(dim) * mlp_ratio);
+}
+
+absl::StatusOr<VisionTransformerOptions> NamedVisionTransformer(std::string_view name,
+                                                                int64_t patch_size,
+                                                                int64_t img_size, int64_t in_chans) {
+  for (const NamedSize& size : kNamedSizes) {
+    if (size.name != name) continue;
+    VisionTransformerOptions options;
+    options.img_size = img_size;
+    options.patch_size = patch_size;
+    options.in_chans = in_chans;
+    options.embed_dim = size.embed_dim;
+    options.depth = size.depth;
+    options.num_heads = size.num_heads;
+    options.mlp_ratio = size.mlp_ratio;
+    if (absl::Status status = ValidateVisionTransformerOptions(options); !status.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(std::string(name), ": ", status.message()));
+    }
+    return options;
+  }
+  std::string known;
+  for (const NamedSize& size : kNamedSizes) {
+    absl::StrAppend(&known, known.empty() ? "" : ", ", std::string(size.name));
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("model_name: unknown model '", std::string(name), "', expected one of ", known));
+}
+
+PredictorOptions PredictorForEncoder(const VisionTransformerOptions& encoder,
+                                     int64_t predictor_embed_dim, int64_t depth) {
+  PredictorOptions options;
+  options.grid_h = encoder.img_size / encoder.patch_size;
+  options.grid_w = encoder.img_size / encoder.patch_size;
+  options.embed_dim = encoder.embed_dim;
+  options.predictor_embed_dim = predictor_embed_dim;
+  options.depth = depth;
+  options.num_heads = encoder.num_heads;
+  options.init_std = encoder.init_std;
+  return options;
+}
+
+absl::Status ValidateVisionTransformerOptions(const VisionTransformerOptions& o) {
+  for (const auto& [value, field] :
+       {std::pair{o.img_size, "img_size"}, {o.patch_size, "patch_size"}, {o.in_chans, "in_chans"},
+        {o.embed_dim, "embed_dim"}, {o.depth, "depth"}, {o.num_heads, "num_heads"}}) {
+    if (absl::Status status = CheckPositive(value, field); !status.ok()) return status;
+  }
+  if (o.img_size % o.patch_size != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("img_size (", o.img_size,
+                                                   ") must be a multiple of patch_size (",
+                                                   o.patch_size, ")"));
+  }
+  if (o.embed_dim % o.num_heads != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("embed_dim (", o.embed_dim,
+                                                   ") must be a multiple of num_heads (",
+                                                   o.num_heads, ")"));
+  }
+  // The 2-D sin-cos embedding gives a quarter of the width to each of sin/cos of row/column.
+  if (o.embed_dim % 4 != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("embed_dim must be a multiple of 4 (2-D sin-cos position embedding), got ",
+                     o.embed_dim));
+  }
+  if (!(o.mlp_ratio > 0.0) || MlpHiddenDim(o.embed_dim, o.mlp_ratio) < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("mlp_ratio must give an MLP width >= 1, got ", o.mlp_ratio));
+  }
+  for (const auto& [value, field] : {std::pair{o.drop_rate, "drop_rate"},
+                                     {o.attn_drop_rate, "attn_drop_rate"},
+                                     {o.drop_path_rate, "drop_path_rate"}}) {
+    if (absl::Status status = CheckProbability(value, field); !status.ok()) return status;
+  }
+  if (!(o.init_std > 0.0)) {
+    return absl::InvalidArgumentError(absl::StrCat("init_std must be > 0, got ", o.init_std));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidatePredictorOptions(const PredictorOptions& o) {
+  for (const auto& [value, field] :
+       {std::pair{o.grid_h, "grid_h"}, {o.grid_w, "grid_w"}, {o.embed_dim, "embed_dim"},
+        {o.predictor_embed_dim, "predictor_embed_dim"}, {o.depth, "depth"},
+        {o.num_heads, "num_heads"}}) {
+    if (absl::Status status = CheckPositive(value, field); !status.ok()) return status;
+  }
+  if (o.predictor_embed_dim % o.num_heads != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("predictor_embed_dim (", o.predictor_embed_dim,
+                     ") must be a multiple of num_heads (", o.num_heads, ")"));
+  }
+  if (o.predictor_embed_dim % 4 != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "predictor_embed_dim must be a multiple of 4 (2-D sin-cos position embedding), got ",
+        o.predictor_embed_dim));
+  }
+  if (!(o.mlp_ratio > 0.0) || MlpHiddenDim(o.predictor_embed_dim, o.mlp_ratio) < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("mlp_ratio must give an MLP width >= 1, got ", o.mlp_ratio));
+  }
+  if (absl::Status status = CheckProbability(o.drop_path_rate, "drop_path_rate"); !status.ok()) {
+    return status;
+  }
+  if (!(o.init_std > 0.0)) {
+    return absl::InvalidArgumentError(absl::StrCat("init_std must be > 0, got ", o.init_std));
+  }
+  return absl::OkStatus();
+}
+
+int64_t CountVisionTransformerParameters(const VisionTransformerOptions& o) {
+  const int64_t num_patches = (o.img_size / o.patch_size) * (o.img_size / o.patch_size);
+  const int64_t patch_embed = o.in_chans * o.patch_size * o.patch_size * o.embed_dim + o.embed_dim;
+  const int64_t pos_embed = num_patches * o.embed_dim;
+  const int64_t norm = 2 * o.embed_dim;
+  return patch_embed + pos_embed + o.depth * BlockParameters(o.embed_dim, o.mlp_ratio, o.qkv_bias) +
+         norm;
+}
+
+int64_t CountPredictorParameters(const PredictorOptions& o) {
+  const int64_t d = o.predictor_embed_dim;
+  const int64_t embed = o.embed_dim * d + d;
+  const int64_t mask_token = d;
+  const int64_t pos_embed = o.grid_h * o.grid_w * d;
+  const int64_t norm = 2 * d;
+  const int64_t proj = d * o.embed_dim + o.embed_dim;
+  return embed + mask_token + pos_embed + o.depth * BlockParameters(d, o.mlp_ratio, o.qkv_bias) +
+         norm + proj;
+}
+
+}  // namespace ijepa::models
