@@ -1,0 +1,90 @@
+#include "ijepa/data/file_io.h"
+
+#include <zlib.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace ijepa::data {
+
+absl::StatusOr<std::string> ReadFileBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    const int err = errno;
+    const std::string message = absl::StrCat("cannot open ", path, ": ", std::strerror(err));
+    if (err == ENOENT) return absl::NotFoundError(message);
+    return absl::PermissionDeniedError(message);
+  }
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return absl::DataLossError(absl::StrCat("error while reading ", path));
+  return bytes;
+}
+
+bool IsGzip(std::string_view bytes) {
+  return bytes.size() >= 2 && static_cast<uint8_t>(bytes[0]) == 0x1f &&
+         static_cast<uint8_t>(bytes[1]) == 0x8b;
+}
+
+absl::StatusOr<std::string> Gunzip(std::string_view compressed, absl::string_view what,
+                                   size_t max_bytes) {
+  z_stream stream;
+  std::memset(&stream, 0, sizeof(stream));
+  // 15 + 16: gzip wrapper only, largest window.
+  if (inflateInit2(&stream, 15 + 16) != Z_OK) {
+    return absl::InternalError(absl::StrCat("zlib inflateInit2 failed for ", what));
+  }
+  std::string out;
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
+  stream.avail_in = static_cast<uInt>(compressed.size());
+  char buffer[1 << 16];
+  absl::Status status;
+  while (true) {
+    stream.next_out = reinterpret_cast<Bytef*>(buffer);
+    stream.avail_out = sizeof(buffer);
+    const int rc = inflate(&stream, Z_NO_FLUSH);
+    out.append(buffer, sizeof(buffer) - stream.avail_out);
+    if (out.size() > max_bytes) {
+      status = absl::ResourceExhaustedError(
+          absl::StrCat(what, ": gzip data inflates to more than ", max_bytes, " bytes"));
+      break;
+    }
+    if (rc == Z_STREAM_END) {
+      // Another gzip member may follow (as `cat a.gz b.gz` writes); trailing zero padding is fine.
+      if (stream.avail_in == 0) break;
+      if (!IsGzip(std::string_view(reinterpret_cast<const char*>(stream.next_in), stream.avail_in))) {
+        break;
+      }
+      if (inflateReset(&stream) != Z_OK) {
+        status = absl::InternalError(absl::StrCat("zlib inflateReset failed for ", what));
+        break;
+      }
+      continue;
+    }
+    if (rc == Z_OK) continue;
+    if (rc == Z_BUF_ERROR && stream.avail_in == 0) {
+      status = absl::DataLossError(absl::StrCat(
+          what, ": truncated gzip stream (input ended after ", compressed.size(),
+          " bytes, before the end of the compressed data)"));
+      break;
+    }
+    status = absl::DataLossError(absl::StrCat(what, ": corrupt gzip data (zlib: ",
+                                              stream.msg ? stream.msg : "error", ")"));
+    break;
+  }
+  inflateEnd(&stream);
+  if (!status.ok()) return status;
+  return out;
+}
+
+absl::StatusOr<std::string> ReadMaybeGzipFile(const std::string& path) {
+  absl::StatusOr<std::string> bytes = ReadFileBytes(path);
+  if (!bytes.ok() || !IsGzip(*bytes)) return bytes;
+  return Gunzip(*bytes, path);
+}
+
+}  // namespace ijepa::data
