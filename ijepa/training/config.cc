@@ -1,0 +1,326 @@
+#include "ijepa/training/config.h"
+
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/text_format.h>
+
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "ijepa/masking/mask_options.h"
+
+namespace ijepa::training {
+namespace {
+
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+using google::protobuf::Reflection;
+
+class CollectErrors : public google::protobuf::io::ErrorCollector {
+ public:
+  void AddError(int line, google::protobuf::io::ColumnNumber column,
+                const std::string& message) override {
+    errors_.push_back(absl::StrCat(line + 1, ":", column + 1, ": ", message));
+  }
+  void AddWarning(int line, google::protobuf::io::ColumnNumber column,
+                  const std::string& message) override {}
+  std::string Joined() const { return absl::StrJoin(errors_, "; "); }
+
+ private:
+  std::vector<std::string> errors_;
+};
+
+absl::Status FieldError(absl::string_view field, absl::string_view expected, absl::string_view got) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("config field ", field, " must be ", expected, ", got ", got));
+}
+
+// Sets a scalar (or appends to a repeated) field from its text-format spelling.
+absl::Status SetFromText(Message* message, const FieldDescriptor* field, absl::string_view value,
+                         absl::string_view path) {
+  std::string text(absl::StripAsciiWhitespace(value));
+  if (field->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
+    if (text.size() >= 2 && (text.front() == '"' || text.front() == '\'') &&
+        text.back() == text.front()) {
+      text = text.substr(1, text.size() - 2);
+    }
+    if (field->is_repeated()) {
+      message->GetReflection()->AddString(message, field, text);
+    } else {
+      message->GetReflection()->SetString(message, field, text);
+    }
+    return absl::OkStatus();
+  }
+  if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--set ", path, ": is a message; set one of its fields (", path, ".FIELD=...)"));
+  }
+  if (!google::protobuf::TextFormat::ParseFieldValueFromString(text, field, message)) {
+    std::string expected = field->cpp_type_name();
+    if (field->cpp_type() == FieldDescriptor::CPPTYPE_ENUM) {
+      std::vector<std::string> names;
+      for (int i = 0; i < field->enum_type()->value_count(); ++i) {
+        names.push_back(field->enum_type()->value(i)->name());
+      }
+      expected = absl::StrCat("one of ", absl::StrJoin(names, ", "));
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat("--set ", path, ": cannot parse '", text, "' as ", expected));
+  }
+  return absl::OkStatus();
+}
+
+std::string Range(const google::protobuf::RepeatedField<double>& values) {
+  return absl::StrCat("[", absl::StrJoin(values, ", "), "]");
+}
+
+// Prefixes a status from another package's validator with the section it came from.
+absl::Status InSection(absl::string_view section, const absl::Status& status) {
+  if (status.ok()) return status;
+  return absl::Status(status.code(), absl::StrCat("config section ", section, ": ", status.message()));
+}
+
+}  // namespace
+
+absl::StatusOr<PretrainConfig> ParseConfigText(absl::string_view text, absl::string_view source) {
+  PretrainConfig config;
+  google::protobuf::TextFormat::Parser parser;
+  CollectErrors errors;
+  parser.RecordErrorsTo(&errors);
+  if (!parser.ParseFromString(std::string(text), &config)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot parse PretrainConfig from ", source, ": ", errors.Joined()));
+  }
+  return config;
+}
+
+absl::StatusOr<PretrainConfig> LoadConfigFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot open config file ", path));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) return absl::DataLossError(absl::StrCat("cannot read config file ", path));
+  return ParseConfigText(buffer.str(), path);
+}
+
+absl::Status ApplyOverride(absl::string_view assignment, PretrainConfig* config) {
+  const size_t eq = assignment.find('=');
+  if (eq == absl::string_view::npos || eq == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--set expects section.field=value (e.g. optimization.epochs=2), got '", assignment, "'"));
+  }
+  const std::string path(absl::StripAsciiWhitespace(assignment.substr(0, eq)));
+  const absl::string_view value = assignment.substr(eq + 1);
+  const std::vector<std::string> parts = absl::StrSplit(path, '.');
+  Message* message = config;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    std::string name = parts[i];
+    int index = -1;
+    if (const size_t bracket = name.find('['); bracket != std::string::npos) {
+      if (name.back() != ']' || i + 1 != parts.size() ||
+          !absl::SimpleAtoi(name.substr(bracket + 1, name.size() - bracket - 2), &index) ||
+          index < 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--set ", path, ": malformed index in '", name, "'"));
+      }
+      name = name.substr(0, bracket);
+    }
+    const FieldDescriptor* field = message->GetDescriptor()->FindFieldByName(name);
+    if (field == nullptr) {
+      std::vector<std::string> names;
+      for (int f = 0; f < message->GetDescriptor()->field_count(); ++f) {
+        names.push_back(message->GetDescriptor()->field(f)->name());
+      }
+      return absl::InvalidArgumentError(absl::StrCat("--set ", path, ": ", message->GetDescriptor()->name(),
+                                                     " has no field '", name, "' (fields: ",
+                                                     absl::StrJoin(names, ", "), ")"));
+    }
+    const Reflection* reflection = message->GetReflection();
+    if (i + 1 < parts.size()) {
+      if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE || field->is_repeated()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--set ", path, ": '", name, "' is not a section"));
+      }
+      message = reflection->MutableMessage(message, field);
+      continue;
+    }
+    if (index >= 0) {
+      if (!field->is_repeated()) {
+        return absl::InvalidArgumentError(absl::StrCat("--set ", path, ": '", name, "' is not repeated"));
+      }
+      const int size = reflection->FieldSize(*message, field);
+      if (index >= size) {
+        return absl::InvalidArgumentError(absl::StrCat("--set ", path, ": index ", index,
+                                                       " out of range (", name, " has ", size,
+                                                       " values)"));
+      }
+      // Parse into a scratch copy, then move the new element into place.
+      std::unique_ptr<Message> scratch(message->New());
+      absl::Status status = SetFromText(scratch.get(), field, value, path);
+      if (!status.ok()) return status;
+      const Reflection* r = scratch->GetReflection();
+      switch (field->cpp_type()) {
+        case FieldDescriptor::CPPTYPE_DOUBLE:
+          reflection->SetRepeatedDouble(message, field, index, r->GetRepeatedDouble(*scratch, field, 0));
+          break;
+        case FieldDescriptor::CPPTYPE_FLOAT:
+          reflection->SetRepeatedFloat(message, field, index, r->GetRepeatedFloat(*scratch, field, 0));
+          break;
+        case FieldDescriptor::CPPTYPE_INT32:
+          reflection->SetRepeatedInt32(message, field, index, r->GetRepeatedInt32(*scratch, field, 0));
+          break;
+        case FieldDescriptor::CPPTYPE_INT64:
+          reflection->SetRepeatedInt64(message, field, index, r->GetRepeatedInt64(*scratch, field, 0));
+          break;
+        case FieldDescriptor::CPPTYPE_STRING:
+          reflection->SetRepeatedString(message, field, index, r->GetRepeatedString(*scratch, field, 0));
+          break;
+        default:
+          return absl::InvalidArgumentError(
+              absl::StrCat("--set ", path, ": indexed assignment not supported for this field type"));
+      }
+      return absl::OkStatus();
+    }
+    if (field->is_repeated()) {
+      absl::string_view list = absl::StripAsciiWhitespace(value);
+      if (absl::ConsumePrefix(&list, "[") && !absl::ConsumeSuffix(&list, "]")) {
+        return absl::InvalidArgumentError(absl::StrCat("--set ", path, ": missing ']'"));
+      }
+      reflection->ClearField(message, field);
+      if (absl::StripAsciiWhitespace(list).empty()) return absl::OkStatus();
+      for (absl::string_view item : absl::StrSplit(list, ',')) {
+        absl::Status status = SetFromText(message, field, item, path);
+        if (!status.ok()) return status;
+      }
+      return absl::OkStatus();
+    }
+    return SetFromText(message, field, value, path);
+  }
+  return absl::OkStatus();
+}
+
+std::pair<double, double> EmaRange(const OptimizationConfig& optimization) {
+  if (optimization.ema_size() == 0) return {0.996, 1.0};
+  return {optimization.ema(0), optimization.ema(optimization.ema_size() - 1)};
+}
+
+absl::Status ValidateConfig(const PretrainConfig& config) {
+  // --- meta
+  const MetaConfig& meta = config.meta();
+  static const char* const kModels[] = {"vit_tiny", "vit_small", "vit_base",
+                                        "vit_large", "vit_huge", "vit_giant"};
+  bool known_model = false;
+  for (const char* m : kModels) known_model |= meta.model_name() == m;
+  if (!known_model) {
+    return FieldError("meta.model_name",
+                      "one of vit_tiny, vit_small, vit_base, vit_large, vit_huge, vit_giant",
+                      absl::StrCat("\"", meta.model_name(), "\""));
+  }
+  if (meta.copy_data()) {
+    return FieldError("meta.copy_data", "false (copying the data set to local scratch is not supported)", "true");
+  }
+  if (meta.pred_depth() <= 0) return FieldError("meta.pred_depth", "> 0", absl::StrCat(meta.pred_depth()));
+  if (meta.pred_emb_dim() <= 0) {
+    return FieldError("meta.pred_emb_dim", "> 0", absl::StrCat(meta.pred_emb_dim()));
+  }
+  if (meta.loss() == MetaConfig::LOSS_UNSPECIFIED) return FieldError("meta.loss", "SMOOTH_L1 or L2", "LOSS_UNSPECIFIED");
+  if (meta.drop_path_rate() < 0 || meta.drop_path_rate() >= 1) {
+    return FieldError("meta.drop_path_rate", "in [0, 1)", absl::StrCat(meta.drop_path_rate()));
+  }
+  if (meta.pred_drop_path_rate() < 0 || meta.pred_drop_path_rate() >= 1) {
+    return FieldError("meta.pred_drop_path_rate", "in [0, 1)", absl::StrCat(meta.pred_drop_path_rate()));
+  }
+
+  // --- optimization
+  const OptimizationConfig& opt = config.optimization();
+  if (opt.ema_size() != 0 && opt.ema_size() != 2) {
+    return FieldError("optimization.ema", "two values [start, end] (or none for [0.996, 1.0])",
+                      absl::StrCat(opt.ema_size(), " values"));
+  }
+  for (double m : opt.ema()) {
+    if (!(m >= 0.0 && m <= 1.0)) return FieldError("optimization.ema", "values in [0, 1]", Range(opt.ema()));
+  }
+  if (opt.epochs() <= 0) return FieldError("optimization.epochs", "> 0", absl::StrCat(opt.epochs()));
+  if (!(opt.ipe_scale() > 0)) return FieldError("optimization.ipe_scale", "> 0", absl::StrCat(opt.ipe_scale()));
+  if (!(opt.warmup() >= 0)) return FieldError("optimization.warmup", ">= 0 epochs", absl::StrCat(opt.warmup()));
+  struct NonNegative { const char* name; double value; };
+  for (const NonNegative& f : {NonNegative{"optimization.start_lr", opt.start_lr()},
+                               NonNegative{"optimization.lr", opt.lr()},
+                               NonNegative{"optimization.final_lr", opt.final_lr()},
+                               NonNegative{"optimization.weight_decay", opt.weight_decay()},
+                               NonNegative{"optimization.final_weight_decay", opt.final_weight_decay()}}) {
+    if (!(f.value >= 0)) return FieldError(f.name, ">= 0", absl::StrCat(f.value));
+  }
+  if (!(opt.lr() > 0)) return FieldError("optimization.lr", "> 0", absl::StrCat(opt.lr()));
+  if (opt.max_steps() < 0) return FieldError("optimization.max_steps", ">= 0", absl::StrCat(opt.max_steps()));
+
+  // --- logging
+  const LoggingConfig& logging = config.logging();
+  if (logging.folder().empty()) return FieldError("logging.folder", "a folder path", "\"\"");
+  if (logging.write_tag().empty() || logging.write_tag().find('/') != std::string::npos) {
+    return FieldError("logging.write_tag", "a non-empty file-name prefix without '/'",
+                      absl::StrCat("\"", logging.write_tag(), "\""));
+  }
+  if (logging.log_freq() <= 0) return FieldError("logging.log_freq", "> 0", absl::StrCat(logging.log_freq()));
+  if (logging.checkpoint_freq() <= 0) {
+    return FieldError("logging.checkpoint_freq", "> 0 epochs", absl::StrCat(logging.checkpoint_freq()));
+  }
+  if (logging.checkpoint_every_steps() < 0) {
+    return FieldError("logging.checkpoint_every_steps", ">= 0", absl::StrCat(logging.checkpoint_every_steps()));
+  }
+
+  // --- top level
+  const std::string& device = config.device();
+  bool device_ok = device == "cpu" || device == "cuda";
+  int ordinal = 0;
+  if (absl::StartsWith(device, "cuda:")) device_ok = absl::SimpleAtoi(device.substr(5), &ordinal) && ordinal >= 0;
+  if (!device_ok) return FieldError("device", "\"cpu\", \"cuda\" or \"cuda:N\"", absl::StrCat("\"", device, "\""));
+  if (config.threads() < 0) return FieldError("threads", ">= 0 (0 = all hardware threads)", absl::StrCat(config.threads()));
+
+  // --- probe
+  const ProbeConfig& probe = config.probe();
+  if (probe.images_per_class() <= 0) {
+    return FieldError("probe.images_per_class", "> 0", absl::StrCat(probe.images_per_class()));
+  }
+  if (probe.max_eval_images() < 0) return FieldError("probe.max_eval_images", ">= 0", absl::StrCat(probe.max_eval_images()));
+  if (probe.epochs() <= 0) return FieldError("probe.epochs", "> 0", absl::StrCat(probe.epochs()));
+
+  // --- data
+  const auto& data = config.data();
+  if (data.batch_size() <= 0) return FieldError("data.batch_size", "> 0", absl::StrCat(data.batch_size()));
+  if (data.crop_size() <= 0) return FieldError("data.crop_size", "> 0 pixels", absl::StrCat(data.crop_size()));
+  if (data.num_workers() < 0) return FieldError("data.num_workers", ">= 0", absl::StrCat(data.num_workers()));
+  if (data.channels() != 1 && data.channels() != 3) {
+    return FieldError("data.channels", "1 or 3", absl::StrCat(data.channels()));
+  }
+
+  // --- mask (the masking library's own validation, on the grid this crop gives)
+  const auto& mask = config.mask();
+  if (mask.patch_size() <= 0) return FieldError("mask.patch_size", "> 0 pixels", absl::StrCat(mask.patch_size()));
+  if (data.crop_size() % mask.patch_size() != 0) {
+    return FieldError("data.crop_size", absl::StrCat("a multiple of mask.patch_size (", mask.patch_size(), ")"),
+                      absl::StrCat(data.crop_size()));
+  }
+  absl::StatusOr<masking::MaskOptions> mask_options = masking::MaskOptionsFromProto(mask);
+  if (!mask_options.ok()) return InSection("mask", mask_options.status());
+  const int grid = data.crop_size() / mask.patch_size();
+  return InSection("mask", masking::ValidateMaskOptions(*mask_options, grid, grid));
+}
+
+std::string ConfigToText(const PretrainConfig& config) {
+  google::protobuf::TextFormat::Printer printer;
+  std::string text;
+  printer.PrintToString(config, &text);
+  return text;
+}
+
+}  // namespace ijepa::training
