@@ -17,6 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "ijepa/masking/mask_options.h"
+#include "ijepa/models/model_config.h"
 
 namespace ijepa::training {
 namespace {
@@ -208,6 +209,19 @@ absl::Status ApplyOverride(absl::string_view assignment, PretrainConfig* config)
   return absl::OkStatus();
 }
 
+models::ModelConfig ModelConfigFor(const PretrainConfig& config) {
+  models::ModelConfig model;
+  model.set_model_name(config.meta().model_name());
+  model.set_patch_size(config.mask().patch_size());
+  model.set_crop_size(config.data().crop_size());
+  model.set_in_chans(config.data().channels());
+  model.set_pred_depth(config.meta().pred_depth());
+  model.set_pred_emb_dim(config.meta().pred_emb_dim());
+  model.set_drop_path_rate(config.meta().drop_path_rate());
+  model.set_pred_drop_path_rate(config.meta().pred_drop_path_rate());
+  return model;
+}
+
 std::pair<double, double> EmaRange(const OptimizationConfig& optimization) {
   if (optimization.ema_size() == 0) return {0.996, 1.0};
   return {optimization.ema(0), optimization.ema(optimization.ema_size() - 1)};
@@ -310,6 +324,16 @@ absl::Status ValidateConfig(const PretrainConfig& config) {
     return FieldError("data.crop_size", absl::StrCat("a multiple of mask.patch_size (", mask.patch_size(), ")"),
                       absl::StrCat(data.crop_size()));
   }
+  // --- the models built from meta + mask + data (widths, head counts, grid)
+  if (auto encoder = models::EncoderOptionsFromConfig(ModelConfigFor(config)); !encoder.ok()) {
+    return InSection("meta (model built from meta, mask.patch_size, data.crop_size, data.channels)",
+                     encoder.status());
+  }
+  if (auto predictor = models::PredictorOptionsFromConfig(ModelConfigFor(config)); !predictor.ok()) {
+    return InSection("meta (predictor built from meta.pred_depth, meta.pred_emb_dim)",
+                     predictor.status());
+  }
+
   absl::StatusOr<masking::MaskOptions> mask_options = masking::MaskOptionsFromProto(mask);
   if (!mask_options.ok()) return InSection("mask", mask_options.status());
   const int grid = data.crop_size() / mask.patch_size();

@@ -6,6 +6,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "ijepa/models/model.pb.h"
 #include "ijepa/training/pretrain.pb.h"
 
 namespace ijepa::training {
@@ -32,6 +33,10 @@ absl::Status ValidateConfig(const PretrainConfig& config);
 
 // Text form, as written to the output folder (every field set explicitly is printed).
 std::string ConfigToText(const PretrainConfig& config);
+
+// The models package's ModelConfig for this run: meta.model_name / pred_depth / pred_emb_dim /
+// drop_path_rate / pred_drop_path_rate, mask.patch_size, data.crop_size, data.channels.
+models::ModelConfig ModelConfigFor(const PretrainConfig& config);
 
 // optimization.ema with its documented default applied: {0.996, 1.0} when empty.
 std::pair<double, double> EmaRange(const OptimizationConfig& optimization);

@@ -12,7 +12,7 @@ using ::testing::HasSubstr;
 constexpr char kSmall[] = R"pb(
   data { batch_size: 8 crop_size: 32 channels: 1 }
   mask { patch_size: 4 pred_mask_scale: [0.15, 0.2] min_keep: 4 }
-  meta { model_name: "vit_tiny" pred_depth: 2 pred_emb_dim: 64 }
+  meta { model_name: "vit_tiny" pred_depth: 2 pred_emb_dim: 96 }
   optimization { epochs: 3 warmup: 1 ema: [0.99, 1.0] }
   logging { folder: "/tmp/x" }
   threads: 1
@@ -124,6 +124,7 @@ TEST(ConfigTest, ValidationNamesTheField) {
       {"device=tpu", "device must be \"cpu\", \"cuda\" or \"cuda:N\""},
       {"threads=-1", "threads must be >= 0"},
       {"mask.pred_mask_scale=0.3,0.2", "config section mask: "},
+      {"meta.pred_emb_dim=100", "config section meta (predictor"},
   };
   for (const Case& c : cases) {
     PretrainConfig config = Small();
