@@ -1,0 +1,42 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "ijepa/data/data.pb.h"
+#include "ijepa/data/dataset.h"
+#include "ijepa/data/transforms.h"
+
+namespace ijepa::data {
+
+// Checks every field of `config`; errors name the field ("data.crop_scale") and what was expected.
+absl::Status ValidateDataConfig(const DataConfig& config);
+
+// Per-channel normalization after defaults are applied (see data.proto).
+struct Normalization {
+  std::vector<float> mean, std;
+};
+absl::StatusOr<Normalization> NormalizationFromConfig(const DataConfig& config);
+
+// The training pipeline of the official make_transforms: RandomResizedCrop(crop_size,
+// crop_scale), optional flip / colour distortion / blur, to-tensor, normalize.
+absl::StatusOr<TransformOptions> TrainTransformOptionsFromConfig(const DataConfig& config);
+// Evaluation pipeline: Resize(eval_resize_size) + CenterCrop(crop_size), to-tensor, normalize.
+absl::StatusOr<TransformOptions> EvalTransformOptionsFromConfig(const DataConfig& config);
+
+// The folder the data set lives in: root_path/image_folder.
+std::string DatasetFolder(const DataConfig& config);
+
+// Opens split "train" or "val" / "test" of the configured data set:
+//   IMAGE_FOLDER  root_path/image_folder/<split>/<class>/<image> ("test" and "val" are used as
+//                 folder names as given); subset_file applies to "train".
+//   IDX           root_path/image_folder/{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]
+//   CIFAR10       root_path/image_folder/{data_batch_1..5,test_batch}.bin
+//   CIFAR100      root_path/image_folder/{train,test}.bin
+// The low-shot selection (low_shot_per_class / low_shot_percent) applies to "train".
+absl::StatusOr<std::shared_ptr<Dataset>> OpenDataset(const DataConfig& config, absl::string_view split);
+
+}  // namespace ijepa::data
