@@ -13,6 +13,7 @@ PACKAGES=(
   "bazel-skylib:@bazel_skylib for Bazel, offline"
   "g++:C++17 compiler"
   "libtorch-dev:LibTorch 1.13 (CPU) headers and libraries"
+  "libgloo-dev:Gloo headers for c10d's ProcessGroupGloo (//ijepa/distributed); LibTorch links libgloo0"
   "libopenblas0-openmp:optimized BLAS; LibTorch otherwise runs on the reference BLAS, 10x slower"
   "libprotobuf-dev:Protobuf runtime for configs"
   "protobuf-compiler:protoc, used by proto_library"
