@@ -158,7 +158,7 @@ void TruncNormal_(torch::Tensor tensor, double std) {
 void InitWeightsLikeOfficial(torch::nn::Module& module, const std::vector<Block>& blocks,
                              double std) {
   at::NoGradGuard no_grad;
-  for (const std::shared_ptr<torch::nn::Module>& m : module.modules(/*include_self=*/true)) {
+  for (const std::shared_ptr<torch::nn::Module>& m : module.modules(/*include_self=*/false)) {
     if (auto* linear = m->as<torch::nn::Linear>()) {
       TruncNormal_(linear->weight, std);
       if (linear->bias.defined()) linear->bias.zero_();
