@@ -18,6 +18,7 @@
 #include <caffe2/serialize/inline_container.h>
 #include <caffe2/serialize/read_adapter_interface.h>
 #include <torch/csrc/jit/serialization/pickle.h>
+#include <zlib.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -85,6 +86,23 @@ absl::Status CheckFormat(const ClampedReadAdapter& in, const std::string& what) 
       what, ": not a PyTorch checkpoint (no zip signature at the start of the file); expected a torch.save file"));
 }
 
+// LibTorch's zip reader does not check the CRC-32 of stored records; a flipped bit in tensor data
+// would otherwise load silently.
+absl::Status CheckCrc(const void* data, uint64_t size, const ZipEntry& entry, const std::string& what) {
+  uLong crc = ::crc32(0L, Z_NULL, 0);
+  const auto* p = static_cast<const Bytef*>(data);
+  for (uint64_t done = 0; done < size;) {
+    const uInt chunk = static_cast<uInt>(std::min<uint64_t>(size - done, uint64_t{1} << 30));
+    crc = ::crc32(crc, p + done, chunk);
+    done += chunk;
+  }
+  if (static_cast<uint32_t>(crc) != entry.crc32) {
+    return absl::DataLossError(absl::StrCat(what, ": CRC-32 mismatch in record '", entry.name,
+                                            "'; the file is corrupt"));
+  }
+  return absl::OkStatus();
+}
+
 bool ValidStorageKey(const std::string& key) {
   if (key.empty() || key.size() > 64) return false;
   for (char c : key) {
@@ -108,32 +126,34 @@ absl::StatusOr<c10::IValue> ReadArchive(std::shared_ptr<ClampedReadAdapter> in, 
         absl::StrCat(what, ": zip entry '", first, "' is not inside a folder; not a torch.save archive"));
   }
   const std::string root = first.substr(0, slash + 1);
-  std::unordered_map<std::string, uint64_t> sizes;
-  for (const ZipEntry& entry : *entries) sizes[entry.name] = entry.uncompressed_size;
+  std::unordered_map<std::string, const ZipEntry*> index;
+  for (const ZipEntry& entry : *entries) index[entry.name] = &entry;
 
   try {
     caffe2::serialize::PyTorchStreamReader reader(std::static_pointer_cast<caffe2::serialize::ReadAdapterInterface>(in));
-    if (sizes.count(root + "data.pkl") == 0 || !reader.hasRecord("data.pkl")) {
+    if (index.count(root + "data.pkl") == 0 || !reader.hasRecord("data.pkl")) {
       return absl::InvalidArgumentError(absl::StrCat(
           what, ": the archive has no data.pkl (a TorchScript model or another zip file, not a torch.save checkpoint)"));
     }
     auto [pickle, pickle_size] = reader.getRecord("data.pkl");
-    if (pickle_size != sizes[root + "data.pkl"]) {
+    const ZipEntry& pickle_entry = *index[root + "data.pkl"];
+    if (pickle_size != pickle_entry.uncompressed_size) {
       return absl::DataLossError(absl::StrCat(what, ": data.pkl size disagrees with the zip directory"));
     }
+    if (auto s = CheckCrc(pickle.get(), pickle_size, pickle_entry, what); !s.ok()) return s;
     StorageLoader load = [&](const std::string& key, c10::ScalarType dtype,
                              int64_t numel) -> absl::StatusOr<c10::Storage> {
       if (!ValidStorageKey(key)) {
         return absl::InvalidArgumentError(absl::StrCat(what, ": invalid storage key '", key, "'"));
       }
       const std::string record = "data/" + key;
-      auto it = sizes.find(root + record);
-      if (it == sizes.end()) {
+      auto it = index.find(root + record);
+      if (it == index.end()) {
         return absl::DataLossError(absl::StrCat(what, ": tensor data record '", record, "' is missing"));
       }
       const uint64_t nbytes = static_cast<uint64_t>(numel) * c10::elementSize(dtype);
-      if (it->second != nbytes) {
-        return absl::DataLossError(absl::StrCat(what, ": record '", record, "' holds ", it->second,
+      if (it->second->uncompressed_size != nbytes) {
+        return absl::DataLossError(absl::StrCat(what, ": record '", record, "' holds ", it->second->uncompressed_size,
                                                 " bytes, but the pickle declares ", numel, " elements of ",
                                                 c10::toString(dtype), " (", nbytes, " bytes)"));
       }
@@ -141,6 +161,7 @@ absl::StatusOr<c10::IValue> ReadArchive(std::shared_ptr<ClampedReadAdapter> in, 
       if (size != nbytes) {
         return absl::DataLossError(absl::StrCat(what, ": record '", record, "' read ", size, " bytes, expected ", nbytes));
       }
+      if (auto s = CheckCrc(data.get(), size, *it->second, what); !s.ok()) return s;
       return c10::Storage(c10::Storage::use_byte_size_t(), nbytes, std::move(data), /*allocator=*/nullptr,
                           /*resizable=*/false);
     };

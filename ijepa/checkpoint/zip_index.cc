@@ -118,6 +118,7 @@ absl::StatusOr<std::vector<ZipEntry>> ReadZipCentralDirectory(const ZipReadFn& r
     const uint8_t* h = &cd[pos];
     ZipEntry entry;
     entry.method = Le16(h + 10);
+    entry.crc32 = Le32(h + 16);
     entry.compressed_size = Le32(h + 20);
     entry.uncompressed_size = Le32(h + 24);
     const size_t name_len = Le16(h + 28), extra_len = Le16(h + 30), comment_len = Le16(h + 32);

@@ -14,6 +14,7 @@ namespace ijepa::checkpoint {
 struct ZipEntry {
   std::string name;
   uint16_t method = 0;  // 0 = stored, 8 = deflate.
+  uint32_t crc32 = 0;   // of the uncompressed data
   uint64_t compressed_size = 0;
   uint64_t uncompressed_size = 0;
   uint64_t local_header_offset = 0;

@@ -1,0 +1,270 @@
+#!/usr/bin/python3
+"""Writes the test fixtures of //ijepa/checkpoint with Debian's python3-torch.
+
+Run by hand from the repository root (never part of the build):
+    /usr/bin/python3 tools/make_checkpoint_fixtures.py ijepa/checkpoint/testdata
+
+Every tensor value follows a formula the C++ tests recompute exactly:
+    value(k, i) = ((7 * i + 13 * k) % 97 - 48) / 16
+for element i (row-major over the tensor's logical shape) of the k-th tensor; the values are
+exactly representable in float16, bfloat16, float32 and float64. Files:
+  official_tiny.pth.tar   a tiny I-JEPA encoder/predictor saved exactly as the official
+                          save_checkpoint does (DDP `module.` prefixes, OrderedDict state dicts with
+                          _metadata, AdamW state with int keys, scaler None).
+  tensors.pt              dtypes (fp16, bf16, ...), non-contiguous views and shared storages.
+  legacy.pt               the pre-1.6 (non-zip) format.
+  hostile_os_system.pt    a torch.save zip whose pickle calls os.system.
+  hostile_eval.pt         the same with builtins.eval.
+  truncated.pth.tar       official_tiny.pth.tar cut in half.
+  bitflip_data.pth.tar    official_tiny.pth.tar with one bit flipped in a tensor record.
+  bitflip_pickle.pth.tar  official_tiny.pth.tar with one bit flipped in data.pkl.
+and the fuzz corpus (data.pkl of each file, plus the small files whole) under corpus/.
+"""
+import collections
+import io
+import os
+import sys
+import zipfile
+
+import torch
+import torch.nn as nn
+
+# The tiny model: the official I-JEPA module structure (src/models/vision_transformer.py) at a
+# size the tests load in milliseconds. Only names and shapes matter here.
+IMG, PATCH, CHANS, DIM, DEPTH, HEADS = 8, 4, 3, 8, 2, 2
+PRED_DIM, PRED_DEPTH = 4, 1
+NUM_PATCHES = (IMG // PATCH) ** 2
+
+
+class MLP(nn.Module):
+    def __init__(self, dim, hidden):
+        super().__init__()
+        self.fc1 = nn.Linear(dim, hidden)
+        self.act = nn.GELU()
+        self.fc2 = nn.Linear(hidden, dim)
+
+
+class Attention(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.qkv = nn.Linear(dim, dim * 3, bias=True)
+        self.proj = nn.Linear(dim, dim)
+
+
+class Block(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(dim, eps=1e-6)
+        self.attn = Attention(dim)
+        self.norm2 = nn.LayerNorm(dim, eps=1e-6)
+        self.mlp = MLP(dim, dim * 4)
+
+
+class PatchEmbed(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Conv2d(CHANS, DIM, kernel_size=PATCH, stride=PATCH)
+
+
+class VisionTransformer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.patch_embed = PatchEmbed()
+        self.pos_embed = nn.Parameter(torch.zeros(1, NUM_PATCHES, DIM), requires_grad=False)
+        self.blocks = nn.ModuleList([Block(DIM) for _ in range(DEPTH)])
+        self.norm = nn.LayerNorm(DIM, eps=1e-6)
+
+
+class VisionTransformerPredictor(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.predictor_embed = nn.Linear(DIM, PRED_DIM, bias=True)
+        self.mask_token = nn.Parameter(torch.zeros(1, 1, PRED_DIM))
+        self.predictor_pos_embed = nn.Parameter(torch.zeros(1, NUM_PATCHES, PRED_DIM), requires_grad=False)
+        self.predictor_blocks = nn.ModuleList([Block(PRED_DIM) for _ in range(PRED_DEPTH)])
+        self.predictor_norm = nn.LayerNorm(PRED_DIM, eps=1e-6)
+        self.predictor_proj = nn.Linear(PRED_DIM, DIM, bias=True)
+
+
+class DDP(nn.Module):
+    """Stands in for DistributedDataParallel: same `module.` key prefix, same state_dict type."""
+
+    def __init__(self, module):
+        super().__init__()
+        self.module = module
+
+
+def formula(k, shape, dtype=torch.float32):
+    n = 1
+    for s in shape:
+        n *= s
+    i = torch.arange(n, dtype=torch.int64)
+    v = ((7 * i + 13 * k) % 97 - 48).to(torch.float64) / 16
+    return v.reshape(shape).to(dtype)
+
+
+def int_formula(k, shape, dtype, modulus):
+    n = 1
+    for s in shape:
+        n *= s
+    i = torch.arange(n, dtype=torch.int64)
+    return ((7 * i + 13 * k) % modulus).reshape(shape).to(dtype)
+
+
+def fill(model, first_k):
+    """Sets the k-th state_dict tensor (in state_dict order) to formula(first_k + k)."""
+    with torch.no_grad():
+        for k, (name, t) in enumerate(model.state_dict(keep_vars=True).items()):
+            t.copy_(formula(first_k + k, t.shape))
+
+
+def official_checkpoint():
+    torch.manual_seed(0)
+    encoder = DDP(VisionTransformer())
+    predictor = DDP(VisionTransformerPredictor())
+    target_encoder = DDP(VisionTransformer())
+    # The official init_opt parameter groups.
+    param_groups = [
+        {'params': (p for n, p in encoder.named_parameters() if ('bias' not in n) and (len(p.shape) != 1))},
+        {'params': (p for n, p in predictor.named_parameters() if ('bias' not in n) and (len(p.shape) != 1))},
+        {'params': (p for n, p in encoder.named_parameters() if ('bias' in n) or (len(p.shape) == 1)),
+         'WD_exclude': True, 'weight_decay': 0},
+        {'params': (p for n, p in predictor.named_parameters() if ('bias' in n) or (len(p.shape) == 1)),
+         'WD_exclude': True, 'weight_decay': 0},
+    ]
+    optimizer = torch.optim.AdamW(param_groups)
+    for p in list(encoder.parameters()) + list(predictor.parameters()):
+        if p.requires_grad:
+            p.grad = torch.ones_like(p)
+    optimizer.step()
+    fill(encoder, 0)
+    fill(predictor, 100)
+    fill(target_encoder, 200)
+    # Deterministic optimizer state: exp_avg = formula(1000 + 2p), exp_avg_sq = formula(1001 + 2p),
+    # step = p + 1, for the parameter with index p.
+    state = optimizer.state_dict()['state']
+    index = {}
+    for group in optimizer.param_groups:
+        for p in group['params']:
+            index[id(p)] = len(index)
+    with torch.no_grad():
+        for group in optimizer.param_groups:
+            for p in group['params']:
+                if p in optimizer.state:
+                    s = optimizer.state[p]
+                    k = index[id(p)]
+                    s['exp_avg'].copy_(formula(1000 + 2 * k, p.shape))
+                    s['exp_avg_sq'].copy_(formula(1001 + 2 * k, p.shape))
+                    s['step'].fill_(k + 1)
+    # Exactly the official src/train.py save_checkpoint dictionary.
+    save_dict = {
+        'encoder': encoder.state_dict(),
+        'predictor': predictor.state_dict(),
+        'target_encoder': target_encoder.state_dict(),
+        'opt': optimizer.state_dict(),
+        'scaler': None,
+        'epoch': 7,
+        'loss': 0.125,
+        'batch_size': 16,
+        'world_size': 1,
+        'lr': 0.001,
+    }
+    assert isinstance(save_dict['encoder'], collections.OrderedDict)
+    assert next(iter(save_dict['encoder'])).startswith('module.')
+    return save_dict
+
+
+def tensors_file():
+    base = formula(0, (4, 6))
+    shared = formula(1, (10,))
+    d = collections.OrderedDict()
+    d['base'] = base                                # contiguous float32 [4, 6]
+    d['transposed'] = base.t()                      # same storage, strides (1, 6)
+    d['row'] = base[2]                              # same storage, offset 12
+    d['strided'] = base[1:, ::2]                    # offset 6, strides (6, 2)
+    d['expanded'] = formula(2, (3,)).expand(2, 3)   # stride 0
+    d['shared_a'] = shared[2:5]                     # two views of one storage
+    d['shared_b'] = shared.view(2, 5)
+    d['half'] = formula(3, (2, 3), torch.float16)
+    d['bfloat16'] = formula(4, (3, 2), torch.bfloat16)
+    d['double'] = formula(5, (5,), torch.float64)
+    d['half_t'] = formula(6, (2, 3), torch.float16).t()
+    d['int64'] = int_formula(7, (3, 2), torch.int64, 1000) - 500
+    d['int32'] = int_formula(8, (4,), torch.int32, 1000) - 500
+    d['int16'] = int_formula(9, (4,), torch.int16, 1000) - 500
+    d['int8'] = int_formula(10, (4,), torch.int8, 97) - 48
+    d['uint8'] = int_formula(11, (4,), torch.uint8, 251)
+    d['bool'] = int_formula(12, (5,), torch.int64, 2).to(torch.bool)
+    d['scalar'] = torch.tensor(2.5)
+    d['empty'] = torch.zeros(0, 3)
+    d['parameter'] = nn.Parameter(formula(13, (2, 2)))
+    d['meta'] = {'ints': [1, -2, 300, -70000, 2 ** 40, -(2 ** 62)], 'float': -0.375, 'flags': (True, False, None),
+                 'text': 'héllo', 7: 'int key'}
+    return d
+
+
+def data_pkl(data):
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        name = [n for n in z.namelist() if n.endswith('/data.pkl')][0]
+        return z.read(name), z
+
+
+def record_offset(data, suffix):
+    """Byte offset of the first byte of the zip record whose name ends with suffix."""
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        info = [i for i in z.infolist() if i.filename.endswith(suffix)][0]
+        # Local header: 30 bytes + name + extra.
+        name_len = int.from_bytes(data[info.header_offset + 26:info.header_offset + 28], 'little')
+        extra_len = int.from_bytes(data[info.header_offset + 28:info.header_offset + 30], 'little')
+        return info.header_offset + 30 + name_len + extra_len
+
+
+class System:
+    def __reduce__(self):
+        return (os.system, ('echo checkpoint-fixture-code-ran > /tmp/ijepa_hostile_ran',))
+
+
+class Eval:
+    def __reduce__(self):
+        return (eval, ('__import__("os").system("true")',))
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else 'ijepa/checkpoint/testdata'
+    os.makedirs(os.path.join(out, 'corpus'), exist_ok=True)
+
+    def save(name, obj, **kwargs):
+        buf = io.BytesIO()
+        torch.save(obj, buf, **kwargs)
+        data = buf.getvalue()
+        with open(os.path.join(out, name), 'wb') as f:
+            f.write(data)
+        return data
+
+    def write(name, data):
+        with open(os.path.join(out, name), 'wb') as f:
+            f.write(data)
+
+    official = save('official_tiny.pth.tar', official_checkpoint())
+    tensors = save('tensors.pt', tensors_file())
+    save('legacy.pt', {'w': formula(0, (2, 2))}, _use_new_zipfile_serialization=False)
+    hostile = save('hostile_os_system.pt', {'encoder': System()})
+    hostile_eval = save('hostile_eval.pt', {'x': Eval()})
+    write('truncated.pth.tar', official[:len(official) // 2])
+    flipped = bytearray(official)
+    flipped[record_offset(official, '/data/3') + 5] ^= 0x10
+    write('bitflip_data.pth.tar', bytes(flipped))
+    flipped = bytearray(official)
+    flipped[record_offset(official, '/data.pkl') + 200] ^= 0x01
+    write('bitflip_pickle.pth.tar', bytes(flipped))
+
+    # Fuzz corpus: data.pkl alone (the fuzz target's main mode) and whole small archives.
+    for name, data in [('official', official), ('tensors', tensors), ('hostile', hostile),
+                       ('hostile_eval', hostile_eval)]:
+        write(os.path.join('corpus', name + '.pkl'), data_pkl(data)[0])
+    write(os.path.join('corpus', 'tensors.zip'), tensors)
+    print('fixtures written to', out)
+
+
+if __name__ == '__main__':
+    main()
