@@ -68,16 +68,21 @@ AreaBounds BlockAreaBounds(const Range& scale, const Range& aspect, int grid_h, 
 }
 
 void KeepRandomSubset(std::vector<int32_t>& indices, size_t keep, MaskRng& rng) {
-  // Selection sampling (Knuth's Algorithm S): one pass, order preserved, every subset of size
-  // `keep` equally likely.
-  size_t remaining = indices.size();
-  size_t needed = keep;
+  const size_t n = indices.size();
+  if (keep >= n) return;
+  // Floyd's algorithm picks a uniformly random m-subset of positions with m draws; pick whichever
+  // side (kept or dropped positions) is smaller, then compact in order.
+  const bool pick_kept = keep <= n - keep;
+  const size_t m = pick_kept ? keep : n - keep;
+  thread_local std::vector<uint8_t> picked;
+  picked.assign(n, 0);
+  for (size_t j = n - m; j < n; ++j) {
+    const size_t t = rng.UniformInt(static_cast<uint32_t>(j + 1));
+    picked[picked[t] ? j : t] = 1;
+  }
   size_t out = 0;
-  for (size_t i = 0; i < indices.size() && needed > 0; ++i, --remaining) {
-    if (rng.UniformInt(static_cast<uint32_t>(remaining)) < needed) {
-      indices[out++] = indices[i];
-      --needed;
-    }
+  for (size_t i = 0; i < n; ++i) {
+    if (static_cast<bool>(picked[i]) == pick_kept) indices[out++] = indices[i];
   }
   indices.resize(out);
 }

@@ -51,7 +51,8 @@ inline int SampleCorner(MaskRng& rng, int extent, int size, bool last_row_col) {
 void EqualizeLengths(std::vector<std::vector<std::vector<int32_t>>>& masks, bool random,
                      MaskRng& rng);
 
-// Keeps a uniformly random subset of `keep` elements of `indices`, preserving their order.
+// Keeps a uniformly random subset of `keep` elements of `indices` (every subset equally likely),
+// preserving their order.
 void KeepRandomSubset(std::vector<int32_t>& indices, size_t keep, MaskRng& rng);
 
 }  // namespace ijepa::masking
