@@ -177,4 +177,17 @@ void InitWeightsLikeOfficial(torch::nn::Module& module, const std::vector<Block>
   }
 }
 
+void ReinitializeLikeOfficialInitModel(torch::nn::Module& module, double std) {
+  at::NoGradGuard no_grad;
+  for (const std::shared_ptr<torch::nn::Module>& m : module.modules(/*include_self=*/false)) {
+    if (auto* linear = m->as<torch::nn::Linear>()) {
+      TruncNormal_(linear->weight, std);
+      if (linear->bias.defined()) linear->bias.zero_();
+    } else if (auto* norm = m->as<torch::nn::LayerNorm>()) {
+      norm->weight.fill_(1.0);
+      norm->bias.zero_();
+    }
+  }
+}
+
 }  // namespace ijepa::models

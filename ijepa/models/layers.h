@@ -104,4 +104,7 @@ void TruncNormal_(torch::Tensor tensor, double std);
 void InitWeightsLikeOfficial(torch::nn::Module& module, const std::vector<Block>& blocks,
                              double std);
 
+// Declared for users in vision_transformer.h; defined with the other initialisers.
+void ReinitializeLikeOfficialInitModel(torch::nn::Module& module, double std);
+
 }  // namespace ijepa::models

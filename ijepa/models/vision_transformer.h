@@ -56,4 +56,10 @@ class VisionTransformerImpl : public torch::nn::Module {
 };
 TORCH_MODULE(VisionTransformer);
 
+// What the official src/helper.py init_model does after constructing the encoder and predictor:
+// every Linear weight trunc-normal(std) with zero bias and every LayerNorm reset to 1/0 (Conv2d
+// and mask_token untouched). This undoes the constructors' sqrt(2 * layer_id) rescale, so
+// official training runs start without it; call this on both models to reproduce them.
+void ReinitializeLikeOfficialInitModel(torch::nn::Module& module, double std = 0.02);
+
 }  // namespace ijepa::models

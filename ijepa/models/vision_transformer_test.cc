@@ -95,6 +95,44 @@ TEST(VisionTransformerTest, InitialisationFollowsTheOfficialCode) {
   }
 }
 
+TEST(VisionTransformerTest, OfficialInitModelReinitialisationUndoesTheRescale) {
+  VisionTransformerOptions o = Tiny();
+  o.embed_dim = 128;
+  o.depth = 4;
+  VisionTransformer model(o);
+  auto* last = model->blocks_list[3]->as<BlockImpl>();
+  ASSERT_NEAR(last->mlp->fc2->weight.std().item<double>(), 0.02 / std::sqrt(8.0), 0.001);
+  const torch::Tensor conv = model->patch_embed->proj->weight.clone();
+  ReinitializeLikeOfficialInitModel(*model);
+  EXPECT_NEAR(last->mlp->fc2->weight.std().item<double>(), 0.02, 0.002);
+  EXPECT_NEAR(last->attn->proj->weight.std().item<double>(), 0.02, 0.002);
+  EXPECT_TRUE(torch::equal(model->patch_embed->proj->weight, conv));  // Conv2d untouched
+}
+
+TEST(VisionTransformerTest, EveryNamedSizeBuildsAndRunsWithItsWidth) {
+  // Depth 1 keeps ViT-g affordable; width, heads and MLP ratio are the named ones.
+  for (const char* name :
+       {"vit_tiny", "vit_small", "vit_base", "vit_large", "vit_huge", "vit_giant"}) {
+    VisionTransformerOptions o = NamedVisionTransformer(name, 16, 32, 3).value();
+    const int64_t depth = o.depth;
+    o.depth = 1;
+    VisionTransformer model(o);
+    model->eval();
+    torch::NoGradGuard no_grad;
+    const torch::Tensor images = torch::randn({2, 3, 32, 32});
+    EXPECT_EQ(model->forward(images).sizes(), (torch::IntArrayRef{2, 4, o.embed_dim})) << name;
+    const torch::Tensor m = torch::tensor({{0, 3}, {1, 2}});
+    EXPECT_EQ(model->forward(images, {m, m, m}).sizes(), (torch::IntArrayRef{6, 2, o.embed_dim}));
+    auto* block = model->blocks_list[0]->as<BlockImpl>();
+    EXPECT_EQ(block->mlp->fc1->weight.size(0), MlpHiddenDim(o.embed_dim, o.mlp_ratio)) << name;
+    // The formula at full depth = this 1-block model + (depth - 1) more blocks like block 0.
+    o.depth = depth;
+    EXPECT_EQ(CountVisionTransformerParameters(o),
+              CountScalars(*model) + (depth - 1) * CountScalars(*block))
+        << name;
+  }
+}
+
 TEST(VisionTransformerTest, PositionEmbeddingIsTheOfficialSinCosTable) {
   VisionTransformer model(Tiny());  // 4x4 grid, 32 channels: quarters of 8 frequencies
   const torch::Tensor pos = model->pos_embed[0];
