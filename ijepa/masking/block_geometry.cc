@@ -81,8 +81,11 @@ void KeepRandomSubset(std::vector<int32_t>& indices, size_t keep, MaskRng& rng) 
     picked[picked[t] ? j : t] = 1;
   }
   size_t out = 0;
+  // Branch-free compaction: which positions survive is random, so a branch would mispredict.
+  const uint8_t keep_mark = pick_kept ? 1 : 0;
   for (size_t i = 0; i < n; ++i) {
-    if (static_cast<bool>(picked[i]) == pick_kept) indices[out++] = indices[i];
+    indices[out] = indices[i];
+    out += picked[i] == keep_mark;
   }
   indices.resize(out);
 }

@@ -70,7 +70,6 @@ BatchMasks MultiBlockSampler::SampleWithStats(int batch_size, uint64_t seed, int
     }
     for (int e = 0; e < nenc; ++e) {
       std::vector<int32_t>& mask = out.context[e][b];
-      mask.reserve(enc_size.area());
       int tries = 0;
       int timeout = kPlacementsPerRelaxation;
       while (true) {
@@ -78,14 +77,18 @@ BatchMasks MultiBlockSampler::SampleWithStats(int batch_size, uint64_t seed, int
         const int left = SampleCorner(rng, grid_w_, enc_size.w, last);
         // Patches inside targets [0, regions) are excluded.
         const int regions = options_.allow_overlap ? 0 : std::max(npred - tries, 0);
-        mask.clear();
+        // Branch-free: write every block patch, advance only past the ones outside the targets.
+        mask.resize(enc_size.area());
+        int kept = 0;
         for (int r = top; r < top + enc_size.h; ++r) {
           for (int c = left; c < left + enc_size.w; ++c) {
             const int32_t idx = r * grid_w_ + c;
-            if (first_cover[idx] >= regions) mask.push_back(idx);
+            mask[kept] = idx;
+            kept += first_cover[idx] >= regions;
           }
         }
-        if (static_cast<int>(mask.size()) > options_.min_keep) break;
+        mask.resize(kept);
+        if (kept > options_.min_keep) break;
         ++local_stats.rejected_placements;
         // Terminates: once every region is dropped the whole block counts, and validation made
         // every block larger than min_keep.
