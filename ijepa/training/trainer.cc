@@ -1,0 +1,599 @@
+#include "ijepa/training/trainer.h"
+
+#include <ATen/Context.h>
+#include <ATen/core/Generator.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/normalization.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <limits>
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "ijepa/checkpoint/state_dict.h"
+#include "ijepa/checkpoint/torch_file.h"
+#include "ijepa/common/threads.h"
+#include "ijepa/common/torch_compat.h"
+#include "ijepa/data/data_config.h"
+#include "ijepa/data/data_loader.h"
+#include "ijepa/data/transforms.h"
+#include "ijepa/masking/mask_sampler.h"
+#include "ijepa/masking/torch_masks.h"
+#include "ijepa/models/model_config.h"
+#include "ijepa/training/config.h"
+#include "ijepa/training/ema.h"
+#include "ijepa/training/loss.h"
+#include "ijepa/training/optimizer.h"
+#include "ijepa/training/run_log.h"
+#include "ijepa/training/schedules.h"
+
+namespace ijepa::training {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+// Official src/utils/tensors.py trunc_normal_(tensor, std): inverse-CDF sampling of N(0, std)
+// truncated to the absolute interval [-2, 2].
+void TruncNormal(torch::Tensor t, double std) {
+  torch::NoGradGuard no_grad;
+  auto norm_cdf = [](double x) { return (1.0 + std::erf(x / std::sqrt(2.0))) / 2.0; };
+  const double l = norm_cdf(-2.0 / std), u = norm_cdf(2.0 / std);
+  t.uniform_(2 * l - 1, 2 * u - 1).erfinv_().mul_(std * std::sqrt(2.0)).clamp_(-2.0, 2.0);
+}
+
+// Official src/helper.py init_model: after construction every Linear gets trunc_normal(0.02)
+// weights and zero bias, every LayerNorm weight 1 / bias 0. (This re-initialisation also undoes
+// the constructors' depth rescaling of attn.proj / mlp.fc2, exactly as in the official run.)
+void InitLikeOfficialInitModel(torch::nn::Module& module) {
+  torch::NoGradGuard no_grad;
+  for (const auto& m : module.modules(/*include_self=*/true)) {
+    if (auto* linear = m->as<torch::nn::Linear>()) {
+      TruncNormal(linear->weight, 0.02);
+      if (linear->bias.defined()) linear->bias.zero_();
+    } else if (auto* norm = m->as<torch::nn::LayerNorm>()) {
+      if (norm->weight.defined()) norm->weight.fill_(1.0);
+      if (norm->bias.defined()) norm->bias.zero_();
+    }
+  }
+}
+
+std::vector<torch::Tensor> ParametersAndBuffers(const torch::nn::Module& m) {
+  std::vector<torch::Tensor> all = m.parameters();
+  for (const auto& b : m.buffers()) all.push_back(b);
+  return all;
+}
+
+// Official grad_logger: gradient norms of the encoder's non-bias, non-1-D parameters; first and
+// last layer are the first and last `qkv` weights.
+struct GradStats {
+  double first_layer = 0, last_layer = 0, min = 0, max = 0;
+};
+GradStats ComputeGradStats(const torch::nn::Module& encoder) {
+  GradStats s;
+  bool any = false, first_set = false;
+  s.min = std::numeric_limits<double>::infinity();
+  s.max = -std::numeric_limits<double>::infinity();
+  for (const auto& item : encoder.named_parameters()) {
+    const torch::Tensor& p = item.value();
+    const std::string& n = item.key();
+    if (!p.grad().defined() || p.dim() == 1 ||
+        (n.size() >= 5 && n.compare(n.size() - 5, 5, ".bias") == 0)) {
+      continue;
+    }
+    const double norm = p.grad().norm().item<double>();
+    any = true;
+    s.min = std::min(s.min, norm);
+    s.max = std::max(s.max, norm);
+    if (n.find("qkv") != std::string::npos) {
+      s.last_layer = norm;
+      if (!first_set) s.first_layer = norm, first_set = true;
+    }
+  }
+  if (!any) s.min = s.max = 0;
+  return s;
+}
+
+// Extras this project adds to the official checkpoint layout.
+struct ResumeState {
+  int64_t epoch = 0;        // completed epochs
+  int64_t itr = 0;          // batches completed in epoch `epoch`
+  int64_t global_step = 0;  // optimizer steps completed
+  double epoch_loss_sum = 0;
+  int64_t epoch_loss_count = 0;
+};
+
+absl::StatusOr<c10::IValue> Get(const c10::Dict<c10::IValue, c10::IValue>& dict,
+                                const std::string& key, const std::string& path) {
+  auto it = dict.find(c10::IValue(key));
+  if (it == dict.end()) {
+    return absl::InvalidArgumentError(absl::StrCat("checkpoint ", path, " has no '", key, "' entry"));
+  }
+  return it->value();
+}
+
+}  // namespace
+
+class Trainer::Impl {
+ public:
+  PretrainConfig config;
+  TrainerDeps deps;
+  torch::Device device{torch::kCPU};
+  int rank = 0, world_size = 1;
+  std::string folder, tag;
+  std::shared_ptr<const data::Dataset> dataset;
+  std::shared_ptr<const masking::MaskSampler> sampler;
+  std::unique_ptr<data::DataLoader> loader;
+  int64_t ipe = 0;
+  models::VisionTransformer encoder{nullptr}, target_encoder{nullptr};
+  models::VisionTransformerPredictor predictor{nullptr};
+  std::unique_ptr<PretrainOptimizer> optimizer;
+  std::optional<TrainingSchedules> schedules;
+  LossKind loss_kind = LossKind::kSmoothL1;
+  ResumeState state;
+  bool resumed = false;
+  std::string latest_written;
+
+  std::string LatestPath() const { return (fs::path(folder) / (tag + "-latest.pth.tar")).string(); }
+
+  void Print(const std::string& line) const {
+    if (rank != 0) return;
+    if (deps.print) {
+      deps.print(line);
+    } else {
+      std::printf("%s\n", line.c_str());
+      std::fflush(stdout);
+    }
+  }
+
+  absl::Status Init();
+  absl::Status Restore(const std::string& path);
+  absl::Status SaveCheckpoint(const std::string& path, const ResumeState& s, double epoch_loss);
+  absl::StatusOr<TrainSummary> Run();
+};
+
+absl::Status Trainer::Impl::Init() {
+  if (absl::Status s = ValidateConfig(config); !s.ok()) return s;
+  const std::string& dev = config.device();
+  if (dev != "cpu" && !at::hasCUDA()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "config field device is \"", dev, "\" but this LibTorch build has no CUDA; use \"cpu\""));
+  }
+  device = torch::Device(dev);
+  ConfigureIntraOpThreads(config.threads());
+  if (deps.communicator != nullptr) {
+    rank = deps.communicator->rank();
+    world_size = deps.communicator->world_size();
+  }
+  folder = config.logging().folder();
+  tag = config.logging().write_tag();
+  loss_kind = config.meta().loss() == MetaConfig::L2 ? LossKind::kL2 : LossKind::kSmoothL1;
+
+  // --- data and masks
+  if (deps.dataset != nullptr) {
+    dataset = deps.dataset;
+  } else {
+    auto opened = data::OpenDataset(config.data(), "train");
+    if (!opened.ok()) return opened.status();
+    dataset = *std::move(opened);
+  }
+  auto transform_options = data::TrainTransformOptionsFromConfig(config.data());
+  if (!transform_options.ok()) return transform_options.status();
+  auto transform = std::make_shared<const data::Transform>(*transform_options);
+  const int grid = config.data().crop_size() / config.mask().patch_size();
+  auto created = masking::CreateMaskSampler(config.mask(), grid, grid);
+  if (!created.ok()) return created.status();
+  sampler = std::shared_ptr<const masking::MaskSampler>(std::move(*created));
+  const uint64_t seed = config.seed();
+  const int mask_rank = rank;
+  std::shared_ptr<const masking::MaskSampler> s = sampler;
+  data::DataLoader::MaskFn mask_fn = [s, seed, mask_rank](int batch_size, int64_t epoch,
+                                                          int64_t batch_index) {
+    return s->Sample(batch_size, seed, epoch, batch_index, mask_rank);
+  };
+  loader = std::make_unique<data::DataLoader>(
+      dataset, transform,
+      data::LoaderOptionsFromConfig(config.data(), seed, rank, world_size, /*shuffle=*/true,
+                                    device.is_cuda()),
+      mask_fn);
+  ipe = loader->batches_per_epoch();
+  if (ipe <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "data set has ", dataset->size(), " images: not one full batch of data.batch_size=",
+        config.data().batch_size(), " per rank with ", world_size, " ranks"));
+  }
+
+  // --- models (official init_model), identical on every rank
+  const models::ModelConfig model_config = ModelConfigFor(config);
+  auto encoder_options = models::EncoderOptionsFromConfig(model_config);
+  if (!encoder_options.ok()) return encoder_options.status();
+  auto predictor_options = models::PredictorOptionsFromConfig(model_config);
+  if (!predictor_options.ok()) return predictor_options.status();
+  torch::manual_seed(seed);
+  encoder = models::VisionTransformer(*encoder_options);
+  predictor = models::VisionTransformerPredictor(*predictor_options);
+  InitLikeOfficialInitModel(*encoder);
+  InitLikeOfficialInitModel(*predictor);
+  encoder->to(device);
+  predictor->to(device);
+  if (deps.communicator != nullptr) {
+    deps.communicator->Broadcast(ParametersAndBuffers(*encoder));
+    deps.communicator->Broadcast(ParametersAndBuffers(*predictor));
+  }
+  target_encoder = models::VisionTransformer(*encoder_options);
+  target_encoder->to(device);
+  {
+    torch::NoGradGuard no_grad;
+    const auto src = ParametersAndBuffers(*encoder);
+    const auto dst = ParametersAndBuffers(*target_encoder);
+    for (size_t i = 0; i < src.size(); ++i) dst[i].copy_(src[i]);
+  }
+  for (auto& p : target_encoder->parameters()) p.set_requires_grad(false);
+
+  optimizer = std::make_unique<PretrainOptimizer>(*encoder, *predictor);
+  const OptimizationConfig& o = config.optimization();
+  const auto [ema0, ema1] = EmaRange(o);
+  schedules = MakeTrainingSchedules(ipe, o.warmup(), o.epochs(), o.ipe_scale(), o.start_lr(),
+                                    o.lr(), o.final_lr(), o.weight_decay(),
+                                    o.final_weight_decay(), ema0, ema1);
+
+  if (config.meta().load_checkpoint()) {
+    std::string path = config.meta().read_checkpoint();
+    if (path.empty()) {
+      path = LatestPath();
+    } else if (fs::path(path).is_relative()) {
+      path = (fs::path(folder) / path).string();
+    }
+    if (absl::Status st = Restore(path); !st.ok()) {
+      return absl::Status(st.code(), absl::StrCat("cannot resume (meta.load_checkpoint): ",
+                                                  st.message()));
+    }
+    resumed = true;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Trainer::Impl::Restore(const std::string& path) {
+  auto read = checkpoint::ReadTorchFile(path);
+  if (!read.ok()) return read.status();
+  if (!read->isGenericDict()) return absl::InvalidArgumentError(absl::StrCat("checkpoint ", path, " is not a dict"));
+  const auto dict = read->toGenericDict();
+  struct Part {
+    const char* key;
+    torch::nn::Module* module;
+  };
+  for (const Part& part : {Part{"encoder", encoder.get()}, Part{"predictor", predictor.get()},
+                           Part{"target_encoder", target_encoder.get()}}) {
+    auto value = Get(dict, part.key, path);
+    if (!value.ok()) return value.status();
+    auto sd = checkpoint::StateDictFromIValue(*value, absl::StrCat(path, ": ", part.key));
+    if (!sd.ok()) return sd.status();
+    if (absl::Status s = checkpoint::LoadStateDict(*part.module, *sd, /*strict=*/true); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat(path, ": ", part.key, ": ", s.message()));
+    }
+  }
+  auto opt = Get(dict, "opt", path);
+  if (!opt.ok()) return opt.status();
+  if (absl::Status s = optimizer->LoadStateDict(*opt); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat(path, ": ", s.message()));
+  }
+  auto epoch = Get(dict, "epoch", path);
+  if (!epoch.ok()) return epoch.status();
+  if (!epoch->isInt()) return absl::InvalidArgumentError(absl::StrCat(path, ": 'epoch' is not an int"));
+  ResumeState s;
+  s.epoch = epoch->toInt();
+  // Extras written by this trainer; an official checkpoint has none and resumes at an epoch start.
+  auto int_extra = [&](const char* key, int64_t fallback) -> int64_t {
+    auto it = dict.find(c10::IValue(std::string(key)));
+    return it != dict.end() && it->value().isInt() ? it->value().toInt() : fallback;
+  };
+  s.itr = int_extra("itr", 0);
+  s.global_step = int_extra("global_step", s.epoch * ipe + s.itr);
+  s.epoch_loss_count = int_extra("epoch_loss_count", 0);
+  if (auto it = dict.find(c10::IValue(std::string("epoch_loss_sum"))); it != dict.end() && it->value().isDouble()) {
+    s.epoch_loss_sum = it->value().toDouble();
+  }
+  const int64_t saved_ipe = int_extra("iterations_per_epoch", ipe);
+  if (s.itr > 0 && saved_ipe != ipe) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, " was written mid-epoch with ", saved_ipe, " iterations per epoch, but this run has ",
+        ipe, " (data set, data.batch_size or world size changed)"));
+  }
+  if (s.epoch < 0 || s.itr < 0 || s.itr >= ipe) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": epoch ", s.epoch, " / itr ", s.itr,
+                                                   " out of range"));
+  }
+  if (auto it = dict.find(c10::IValue(std::string("rng"))); it != dict.end() && it->value().isGenericDict()) {
+    const auto rng = it->value().toGenericDict();
+    if (auto cpu = rng.find(c10::IValue(std::string("torch_cpu"))); cpu != rng.end() && cpu->value().isTensor()) {
+      try {
+        at::Generator gen = at::detail::getDefaultCPUGenerator();
+        std::lock_guard<std::mutex> lock(gen.mutex());
+        gen.set_state(cpu->value().toTensor());
+      } catch (const c10::Error& e) {
+        return absl::InvalidArgumentError(absl::StrCat(path, ": rng.torch_cpu: ", e.what_without_backtrace()));
+      }
+    }
+  }
+  state = s;
+  return absl::OkStatus();
+}
+
+absl::Status Trainer::Impl::SaveCheckpoint(const std::string& path, const ResumeState& s,
+                                           double epoch_loss) {
+  if (rank != 0) return absl::OkStatus();
+  // DistributedDataParallel prefixes keys with "module." in multi-process official runs.
+  const std::string prefix = world_size > 1 ? "module." : "";
+  auto dict = c10::impl::GenericDict(c10::StringType::get(), c10::AnyType::get());
+  dict.insert("encoder", checkpoint::StateDictToIValue(checkpoint::ModuleStateDict(*encoder), prefix));
+  dict.insert("predictor", checkpoint::StateDictToIValue(checkpoint::ModuleStateDict(*predictor), prefix));
+  dict.insert("target_encoder",
+              checkpoint::StateDictToIValue(checkpoint::ModuleStateDict(*target_encoder), prefix));
+  dict.insert("opt", optimizer->StateDict());
+  dict.insert("scaler", c10::IValue());
+  dict.insert("epoch", s.epoch);
+  dict.insert("loss", epoch_loss);
+  dict.insert("batch_size", static_cast<int64_t>(config.data().batch_size()));
+  dict.insert("world_size", static_cast<int64_t>(world_size));
+  dict.insert("lr", config.optimization().lr());
+  // Extras: exact resume inside an epoch.
+  dict.insert("itr", s.itr);
+  dict.insert("global_step", s.global_step);
+  dict.insert("iterations_per_epoch", ipe);
+  dict.insert("epoch_loss_sum", s.epoch_loss_sum);
+  dict.insert("epoch_loss_count", s.epoch_loss_count);
+  dict.insert("config", ConfigToText(config));
+  auto rng = c10::impl::GenericDict(c10::StringType::get(), c10::AnyType::get());
+  {
+    at::Generator gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    rng.insert("torch_cpu", gen.get_state());
+  }
+  // Masks and augmentations are pure functions of (seed, epoch, batch / sample index, rank).
+  rng.insert("seed", static_cast<int64_t>(config.seed()));
+  dict.insert("rng", rng);
+  if (absl::Status st = checkpoint::WriteTorchFile(path, dict); !st.ok()) return st;
+  latest_written = path;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TrainSummary> Trainer::Impl::Run() {
+  std::error_code ec;
+  fs::create_directories(folder, ec);
+  if (ec) return absl::InternalError(absl::StrCat("cannot create logging.folder ", folder, ": ", ec.message()));
+  if (rank == 0) {
+    if (absl::Status s = WriteFileAtomically((fs::path(folder) / "params-ijepa.pbtxt").string(),
+                                             ConfigToText(config));
+        !s.ok()) {
+      return s;
+    }
+  }
+  std::vector<StepRecord> history;
+  auto csv = CsvLog::Open((fs::path(folder) / absl::StrCat(tag, "_r", rank, ".csv")).string(),
+                          resumed, state.global_step, ipe, &history);
+  if (!csv.ok()) return csv.status();
+  std::vector<double> curve;
+  for (const StepRecord& r : history) curve.push_back(r.loss);
+  const std::string svg_path = (fs::path(folder) / (tag + "-loss.svg")).string();
+
+  const OptimizationConfig& o = config.optimization();
+  const int64_t epochs = o.epochs();
+  int64_t total_steps = epochs * ipe;
+  if (o.max_steps() > 0) total_steps = std::min<int64_t>(total_steps, o.max_steps());
+  const int64_t num_enc_masks = config.mask().num_enc_masks();
+  const bool autocast = config.meta().use_bfloat16() && device.is_cuda();
+  const int64_t images_per_step = static_cast<int64_t>(config.data().batch_size()) * world_size;
+
+  TrainSummary summary;
+  summary.start_step = state.global_step;
+  summary.iterations_per_epoch = ipe;
+  std::vector<torch::Tensor> trainable;
+  for (auto* m : std::vector<torch::nn::Module*>{encoder.get(), predictor.get()}) {
+    for (const auto& p : m->parameters()) {
+      if (p.requires_grad()) trainable.push_back(p);
+    }
+  }
+  const std::vector<torch::Tensor> online = encoder->parameters();
+  const std::vector<torch::Tensor> target = target_encoder->parameters();
+  encoder->train();
+  predictor->train();
+  target_encoder->train();  // as the official code; no dropout at the default rates either way
+
+  double last_finite_loss = std::numeric_limits<double>::quiet_NaN();
+  double interval_seconds = 0;
+  int64_t interval_steps = 0, interval_images = 0;
+  const auto loop_start = Clock::now();
+  bool stop = state.global_step >= total_steps;
+  if (resumed) {
+    Print(absl::StrFormat("resumed from %s at epoch %d, itr %d (step %d of %d)", LatestPath(),
+                          state.epoch + 1, state.itr, state.global_step, total_steps));
+  }
+  Print(absl::StrFormat("training %s (%d-dim, grid %dx%d) on %s: %d epochs x %d steps, batch %d x %d rank(s)",
+                        config.meta().model_name(), encoder->embed_dim(), encoder->grid_h(),
+                        encoder->grid_w(), device.str(), epochs, ipe, config.data().batch_size(),
+                        world_size));
+
+  while (!stop && state.epoch < epochs) {
+    const int64_t epoch = state.epoch;
+    loader->StartEpoch(epoch, state.itr);
+    while (!stop) {
+      const auto step_start = Clock::now();
+      auto next = loader->Next();
+      if (!next.ok()) return next.status();
+      if (!next->has_value()) break;
+      data::Batch& batch = **next;
+      const int64_t itr = batch.batch_index;
+      const int64_t step = state.global_step;  // 0-based index of this step
+      const double lr = schedules->lr.ValueAt(step + 1);
+      const double wd = schedules->wd.ValueAt(step + 1);
+      optimizer->SetLrAndWeightDecay(lr, wd);
+      TORCH_CHECK(batch.masks.has_value(), "data loader returned a batch without masks");
+      const masking::MaskTensors masks = masking::ToMaskTensors(*batch.masks, device);
+      const torch::Tensor images = batch.images.to(device, /*non_blocking=*/true);
+      const double mask_a = static_cast<double>(masks.context[0].size(1));
+      const double mask_b = static_cast<double>(masks.targets[0].size(1));
+
+      torch::Tensor loss;
+      {
+        compat::AutocastGuard guard(device, at::kBFloat16, autocast);
+        torch::Tensor h;
+        {
+          torch::NoGradGuard no_grad;
+          h = MakeTargets(target_encoder->forward(images), masks.targets, num_enc_masks);
+        }
+        torch::Tensor z = encoder->forward(images, masks.context);
+        z = predictor->forward(z, masks.context, masks.targets);
+        loss = PredictionLoss(z, h, loss_kind);
+      }
+      double loss_value = loss.item<double>();
+      if (deps.communicator != nullptr) loss_value = deps.communicator->AllReduceMean(loss_value);
+      if (!std::isfinite(loss_value)) {
+        return absl::InternalError(absl::StrFormat(
+            "loss is %f at epoch %d, itr %d (global step %d), lr %.3e; last finite loss %.5f. "
+            "Stopped without stepping or saving; the last good checkpoint is %s",
+            loss_value, epoch + 1, itr, step + 1, lr, last_finite_loss,
+            latest_written.empty() ? (resumed ? LatestPath() : "(none written yet)") : latest_written));
+      }
+      last_finite_loss = loss_value;
+      loss.backward();
+      if (deps.communicator != nullptr) deps.communicator->AllReduceMeanGradients(trainable);
+      optimizer->adamw().step();
+      const bool log_now = itr % config.logging().log_freq() == 0;
+      GradStats grad_stats;
+      if (log_now) grad_stats = ComputeGradStats(*encoder);
+      optimizer->adamw().zero_grad();
+      EmaUpdate(target, online, schedules->momentum.ValueAt(step));
+
+      const double step_seconds = Seconds(Clock::now() - step_start);
+      state.global_step = step + 1;
+      state.itr = itr + 1;
+      state.epoch_loss_sum += loss_value;
+      state.epoch_loss_count += 1;
+      summary.losses.push_back(loss_value);
+      curve.push_back(loss_value);
+      interval_seconds += step_seconds;
+      interval_steps += 1;
+      interval_images += images_per_step;
+      if (absl::Status s = csv->Append({epoch + 1, itr, loss_value, mask_a, mask_b,
+                                        static_cast<int64_t>(std::llround(step_seconds * 1000))});
+          !s.ok()) {
+        return s;
+      }
+      stop = state.global_step >= total_steps;
+      if (log_now || stop) {
+        ProgressInfo p;
+        p.epoch = epoch + 1;
+        p.epochs = epochs;
+        p.itr = itr;
+        p.iterations_per_epoch = ipe;
+        p.step = state.global_step;
+        p.total_steps = total_steps;
+        p.loss = loss_value;
+        p.avg_loss = state.epoch_loss_sum / static_cast<double>(state.epoch_loss_count);
+        p.lr = lr;
+        p.wd = wd;
+        p.mask_a = mask_a;
+        p.mask_b = mask_b;
+        p.images_per_second = interval_images / std::max(interval_seconds, 1e-9);
+        p.ms_per_step = 1000.0 * interval_seconds / std::max<int64_t>(interval_steps, 1);
+        p.eta_seconds = (total_steps - state.global_step) * p.ms_per_step / 1000.0;
+        Print(FormatProgress(p));
+        if (log_now) {
+          Print(absl::StrFormat("  grad_stats: [%.2e %.2e] (%.2e, %.2e)", grad_stats.first_layer,
+                                grad_stats.last_layer, grad_stats.min, grad_stats.max));
+        }
+        interval_seconds = 0;
+        interval_steps = interval_images = 0;
+      }
+      const int64_t every = config.logging().checkpoint_every_steps();
+      const bool epoch_done = state.itr >= ipe;
+      if (!epoch_done && (stop || (every > 0 && state.global_step % every == 0))) {
+        if (absl::Status s = SaveCheckpoint(LatestPath(), state,
+                                            state.epoch_loss_sum / state.epoch_loss_count);
+            !s.ok()) {
+          return s;
+        }
+      }
+    }
+    if (state.itr >= ipe) {
+      // Epoch finished: official save_checkpoint(epoch + 1).
+      const double epoch_loss =
+          state.epoch_loss_count > 0 ? state.epoch_loss_sum / state.epoch_loss_count : 0.0;
+      summary.last_epoch_loss = epoch_loss;
+      ResumeState done;
+      done.epoch = epoch + 1;
+      done.global_step = state.global_step;
+      state = done;
+      Print(absl::StrFormat("epoch %d/%d done: avg. loss %.5f", epoch + 1, epochs, epoch_loss));
+      if (absl::Status s = SaveCheckpoint(LatestPath(), state, epoch_loss); !s.ok()) return s;
+      if ((epoch + 1) % config.logging().checkpoint_freq() == 0) {
+        const std::string ep_path =
+            (fs::path(folder) / absl::StrCat(tag, "-ep", epoch + 1, ".pth.tar")).string();
+        if (absl::Status s = SaveCheckpoint(ep_path, state, epoch_loss); !s.ok()) return s;
+        latest_written = LatestPath();
+      }
+      if (rank == 0) {
+        if (absl::Status s = WriteLossCurveSvg(svg_path, curve, absl::StrCat(tag, ": ", config.meta().model_name(), " I-JEPA loss"));
+            !s.ok()) {
+          return s;
+        }
+      }
+    } else if (state.epoch_loss_count > 0) {
+      summary.last_epoch_loss = state.epoch_loss_sum / state.epoch_loss_count;
+    }
+  }
+  if (rank == 0 && !curve.empty()) {
+    if (absl::Status s = WriteLossCurveSvg(svg_path, curve, absl::StrCat(tag, ": ", config.meta().model_name(), " I-JEPA loss"));
+        !s.ok()) {
+      return s;
+    }
+  }
+  summary.steps = state.global_step;
+  summary.epochs_completed = state.epoch;
+  summary.seconds = Seconds(Clock::now() - loop_start);
+  const int64_t run_steps = state.global_step - summary.start_step;
+  summary.images_per_second =
+      summary.seconds > 0 ? run_steps * images_per_step / summary.seconds : 0.0;
+  summary.latest_checkpoint = latest_written;
+  return summary;
+}
+
+Trainer::Trainer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Trainer::~Trainer() = default;
+
+absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(const PretrainConfig& config,
+                                                         TrainerDeps deps) {
+  auto impl = std::make_unique<Impl>();
+  impl->config = config;
+  impl->deps = std::move(deps);
+  try {
+    if (absl::Status s = impl->Init(); !s.ok()) return s;
+  } catch (const c10::Error& e) {
+    return absl::InternalError(absl::StrCat("building the trainer failed: ", e.what_without_backtrace()));
+  }
+  return std::unique_ptr<Trainer>(new Trainer(std::move(impl)));
+}
+
+absl::StatusOr<TrainSummary> Trainer::Run() {
+  try {
+    return impl_->Run();
+  } catch (const c10::Error& e) {
+    return absl::InternalError(absl::StrCat("training failed: ", e.what_without_backtrace()));
+  }
+}
+
+models::VisionTransformer& Trainer::encoder() { return impl_->encoder; }
+models::VisionTransformer& Trainer::target_encoder() { return impl_->target_encoder; }
+models::VisionTransformerPredictor& Trainer::predictor() { return impl_->predictor; }
+int64_t Trainer::iterations_per_epoch() const { return impl_->ipe; }
+int64_t Trainer::global_step() const { return impl_->state.global_step; }
+std::string Trainer::LatestCheckpointPath() const { return impl_->LatestPath(); }
+
+}  // namespace ijepa::training
