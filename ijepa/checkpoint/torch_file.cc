@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <exception>
@@ -17,10 +18,12 @@
 #include <ATen/core/Tensor.h>
 #include <caffe2/serialize/inline_container.h>
 #include <caffe2/serialize/read_adapter_interface.h>
+#include <caffe2/serialize/versions.h>
 #include <torch/csrc/jit/serialization/pickle.h>
 #include <zlib.h>
 
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "ijepa/checkpoint/unpickler.h"
 #include "ijepa/checkpoint/zip_index.h"
@@ -128,6 +131,32 @@ absl::StatusOr<c10::IValue> ReadArchive(std::shared_ptr<ClampedReadAdapter> in, 
   const std::string root = first.substr(0, slash + 1);
   std::unordered_map<std::string, const ZipEntry*> index;
   for (const ZipEntry& entry : *entries) index[entry.name] = &entry;
+  // LibTorch's reader parses the version record in its constructor and leaks its zip state when
+  // that throws; check the record here first so a corrupt file fails before it.
+  const auto version_it = index.count(root + ".data/version") ? index.find(root + ".data/version")
+                                                               : index.find(root + "version");
+  if (version_it == index.end()) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": the archive has no version record; not a torch.save file"));
+  }
+  absl::StatusOr<std::string> version = ReadSmallStoredEntry(
+      [&in](uint64_t pos, void* buf, size_t n) { return in->read(pos, buf, n); }, in->size(), *version_it->second, 64,
+      what);
+  if (!version.ok()) return version.status();
+  {
+    size_t i = 0;
+    while (i < version->size() && std::isspace(static_cast<unsigned char>((*version)[i]))) ++i;
+    uint64_t number = 0;
+    size_t digits = 0;
+    for (; i < version->size() && std::isdigit(static_cast<unsigned char>((*version)[i])) && digits < 18; ++i, ++digits) {
+      number = number * 10 + static_cast<uint64_t>((*version)[i] - '0');
+    }
+    if (digits == 0 || number < caffe2::serialize::kMinSupportedFileFormatVersion ||
+        number > caffe2::serialize::kMaxSupportedFileFormatVersion) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, ": unsupported archive format version '", absl::CEscape(*version), "' (this LibTorch reads ",
+          caffe2::serialize::kMinSupportedFileFormatVersion, " to ", caffe2::serialize::kMaxSupportedFileFormatVersion, ")"));
+    }
+  }
 
   try {
     caffe2::serialize::PyTorchStreamReader reader(std::static_pointer_cast<caffe2::serialize::ReadAdapterInterface>(in));

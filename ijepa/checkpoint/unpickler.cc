@@ -430,7 +430,7 @@ absl::Status Unpickler::Reduce(Item callable, Item args_item) {
   switch (*callable.global) {
     case Global::kOrderedDict: {
       if (!args.empty()) return Error("collections.OrderedDict called with arguments");
-      c10::IValue dict(c10::impl::GenericDict(c10::AnyType::get(), c10::AnyType::get()));
+      c10::IValue dict = c10::impl::GenericDict(c10::AnyType::get(), c10::AnyType::get());
       if (auto s = Register(dict, 1, /*sealed=*/false, /*ordered_dict=*/true); !s.ok()) return s;
       stack_.push_back(Item{std::move(dict)});
       return absl::OkStatus();
@@ -613,7 +613,7 @@ absl::StatusOr<c10::IValue> Unpickler::Run() {
           IJEPA_ASSIGN_OR_RETURN(popped, PopToMark());
           items = std::move(popped);
         }
-        c10::IValue list(c10::impl::GenericList(c10::AnyType::get()));
+        c10::IValue list = c10::impl::GenericList(c10::AnyType::get());
         IJEPA_RETURN_IF_ERROR(Register(list, 1, /*sealed=*/false));
         Item list_item{list};
         IJEPA_RETURN_IF_ERROR(Append(list_item, std::move(items)));
@@ -627,7 +627,7 @@ absl::StatusOr<c10::IValue> Unpickler::Run() {
           IJEPA_ASSIGN_OR_RETURN(popped, PopToMark());
           items = std::move(popped);
         }
-        c10::IValue dict(c10::impl::GenericDict(c10::AnyType::get(), c10::AnyType::get()));
+        c10::IValue dict = c10::impl::GenericDict(c10::AnyType::get(), c10::AnyType::get());
         IJEPA_RETURN_IF_ERROR(Register(dict, 1, /*sealed=*/false));
         Item dict_item{dict};
         IJEPA_RETURN_IF_ERROR(SetItems(dict_item, std::move(items)));

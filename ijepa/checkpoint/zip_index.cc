@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include <zlib.h>
 
 namespace ijepa::checkpoint {
 namespace {
@@ -117,6 +118,7 @@ absl::StatusOr<std::vector<ZipEntry>> ReadZipCentralDirectory(const ZipReadFn& r
     }
     const uint8_t* h = &cd[pos];
     ZipEntry entry;
+    entry.flags = Le16(h + 8);
     entry.method = Le16(h + 10);
     entry.crc32 = Le32(h + 16);
     entry.compressed_size = Le32(h + 20);
@@ -163,7 +165,15 @@ absl::StatusOr<std::vector<ZipEntry>> ReadZipCentralDirectory(const ZipReadFn& r
 absl::Status CheckTorchZipEntries(const std::vector<ZipEntry>& entries, uint64_t file_size,
                                   const std::string& what) {
   uint64_t total = 0;
+  std::vector<std::string> names;
   for (const ZipEntry& entry : entries) {
+    names.push_back(entry.name);
+    // Encrypted (bit 0), strong encryption (6) or patch data (5): nothing torch.save writes.
+    if ((entry.flags & 0x0061) != 0) {
+      return absl::InvalidArgumentError(absl::StrCat(what, ": zip entry '", entry.name,
+                                                     "' is encrypted or patch data (flags 0x", absl::Hex(entry.flags),
+                                                     ")"));
+    }
     if (entry.method != 0) {
       return absl::InvalidArgumentError(absl::StrCat(
           what, ": zip entry '", entry.name, "' is compressed (method ", entry.method,
@@ -187,7 +197,38 @@ absl::Status CheckTorchZipEntries(const std::vector<ZipEntry>& entries, uint64_t
                                               file_size, "-byte file)"));
     }
   }
+  std::sort(names.begin(), names.end());
+  if (auto dup = std::adjacent_find(names.begin(), names.end()); dup != names.end()) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": zip entry '", *dup, "' appears twice"));
+  }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ReadSmallStoredEntry(const ZipReadFn& read, uint64_t file_size, const ZipEntry& entry,
+                                                 uint64_t max_size, const std::string& what) {
+  constexpr uint32_t kLocalHeaderSignature = 0x04034b50;
+  constexpr size_t kLocalHeaderSize = 30;
+  if (entry.method != 0 || entry.uncompressed_size > max_size) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": zip entry '", entry.name, "' is not a small stored record"));
+  }
+  uint8_t header[kLocalHeaderSize];
+  if (auto s = ReadExactly(read, entry.local_header_offset, header, sizeof(header), file_size, what, "local header");
+      !s.ok()) {
+    return s;
+  }
+  if (Le32(header) != kLocalHeaderSignature) {
+    return absl::DataLossError(absl::StrCat(what, ": zip entry '", entry.name, "' has a corrupt local header"));
+  }
+  const uint64_t data_offset = entry.local_header_offset + kLocalHeaderSize + Le16(header + 26) + Le16(header + 28);
+  std::string data(entry.uncompressed_size, '\0');
+  if (auto s = ReadExactly(read, data_offset, data.data(), data.size(), file_size, what, "record"); !s.ok()) return s;
+  const uLong crc = ::crc32(::crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(data.data()),
+                            static_cast<uInt>(data.size()));
+  if (static_cast<uint32_t>(crc) != entry.crc32) {
+    return absl::DataLossError(absl::StrCat(what, ": CRC-32 mismatch in record '", entry.name,
+                                            "'; the file is corrupt"));
+  }
+  return data;
 }
 
 }  // namespace ijepa::checkpoint

@@ -15,6 +15,7 @@ struct ZipEntry {
   std::string name;
   uint16_t method = 0;  // 0 = stored, 8 = deflate.
   uint32_t crc32 = 0;   // of the uncompressed data
+  uint16_t flags = 0;   // general purpose bit flags
   uint64_t compressed_size = 0;
   uint64_t uncompressed_size = 0;
   uint64_t local_header_offset = 0;
@@ -35,5 +36,11 @@ absl::StatusOr<std::vector<ZipEntry>> ReadZipCentralDirectory(const ZipReadFn& r
 // bound every allocation the reader makes by the size of the file.
 absl::Status CheckTorchZipEntries(const std::vector<ZipEntry>& entries, uint64_t file_size,
                                   const std::string& what);
+
+// Reads a small stored entry (at most `max_size` bytes) through its local header, checking the
+// header, the bounds and the CRC-32 exactly as LibTorch's zip reader would fail on them. Used for
+// the records LibTorch's reader opens inside its constructor, where a failure leaks its state.
+absl::StatusOr<std::string> ReadSmallStoredEntry(const ZipReadFn& read, uint64_t file_size, const ZipEntry& entry,
+                                                 uint64_t max_size, const std::string& what);
 
 }  // namespace ijepa::checkpoint
