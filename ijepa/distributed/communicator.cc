@@ -184,8 +184,10 @@ absl::StatusOr<std::unique_ptr<Communicator::Backend>> CreateNccl(
     std::chrono::milliseconds timeout) {
   // Without async error handling a collective whose peer died blocks its CUDA stream forever; with
   // it, ProcessGroupNCCL's watchdog aborts the communicator after `timeout` and ends the process.
-  // Read when the group is constructed; an explicit user setting wins.
+  // Read when the group is constructed; an explicit user setting wins. (LibTorch >= 2.2 reads the
+  // TORCH_-prefixed name.)
   setenv("NCCL_ASYNC_ERROR_HANDLING", "1", /*overwrite=*/0);
+  setenv("TORCH_NCCL_ASYNC_ERROR_HANDLING", "1", /*overwrite=*/0);
   try {
     c10::cuda::set_device(device.index());
     auto options = c10d::ProcessGroupNCCL::Options::create();
