@@ -8,6 +8,8 @@ Every tensor value follows a formula the C++ tests recompute exactly:
     value(k, i) = ((7 * i + 13 * k) % 97 - 48) / 16
 for element i (row-major over the tensor's logical shape) of the k-th tensor; the values are
 exactly representable in float16, bfloat16, float32 and float64. Files:
+  official_shapes.txt     key and shape of every state-dict entry of the official ViT-H/14,
+                          ViT-H/16-448 and ViT-g/16 checkpoints (encoder and predictor).
   official_tiny.pth.tar   a tiny I-JEPA encoder/predictor saved exactly as the official
                           save_checkpoint does (DDP `module.` prefixes, OrderedDict state dicts with
                           _metadata, AdamW state with int keys, scaler None).
@@ -29,61 +31,84 @@ import zipfile
 import torch
 import torch.nn as nn
 
-# The tiny model: the official I-JEPA module structure (src/models/vision_transformer.py) at a
-# size the tests load in milliseconds. Only names and shapes matter here.
+# The official I-JEPA module structure (src/models/vision_transformer.py), parameterised; the
+# tiny size is what the tests load, the official sizes give official_shapes.txt (built on the meta
+# device, so ViT-g costs nothing). Only names and shapes matter here.
 IMG, PATCH, CHANS, DIM, DEPTH, HEADS = 8, 4, 3, 8, 2, 2
 PRED_DIM, PRED_DEPTH = 4, 1
-NUM_PATCHES = (IMG // PATCH) ** 2
+
+# name -> (img_size, patch_size, embed_dim, depth, mlp_ratio, pred_emb_dim, pred_depth), from the
+# official configs/*.yaml and vit_huge / vit_giant.
+OFFICIAL_MODELS = {
+    'vit_huge14_224': (224, 14, 1280, 32, 4.0, 384, 12),
+    'vit_huge16_448': (448, 16, 1280, 32, 4.0, 384, 12),
+    'vit_giant16_224': (224, 16, 1408, 40, 48 / 11, 384, 16),
+}
 
 
 class MLP(nn.Module):
-    def __init__(self, dim, hidden):
+    def __init__(self, dim, hidden, device=None):
         super().__init__()
-        self.fc1 = nn.Linear(dim, hidden)
+        self.fc1 = nn.Linear(dim, hidden, device=device)
         self.act = nn.GELU()
-        self.fc2 = nn.Linear(hidden, dim)
+        self.fc2 = nn.Linear(hidden, dim, device=device)
 
 
 class Attention(nn.Module):
-    def __init__(self, dim):
+    def __init__(self, dim, device=None):
         super().__init__()
-        self.qkv = nn.Linear(dim, dim * 3, bias=True)
-        self.proj = nn.Linear(dim, dim)
+        self.qkv = nn.Linear(dim, dim * 3, bias=True, device=device)
+        self.proj = nn.Linear(dim, dim, device=device)
 
 
 class Block(nn.Module):
-    def __init__(self, dim):
+    def __init__(self, dim, mlp_ratio=4.0, device=None):
         super().__init__()
-        self.norm1 = nn.LayerNorm(dim, eps=1e-6)
-        self.attn = Attention(dim)
-        self.norm2 = nn.LayerNorm(dim, eps=1e-6)
-        self.mlp = MLP(dim, dim * 4)
+        self.norm1 = nn.LayerNorm(dim, eps=1e-6, device=device)
+        self.attn = Attention(dim, device)
+        self.norm2 = nn.LayerNorm(dim, eps=1e-6, device=device)
+        self.mlp = MLP(dim, int(dim * mlp_ratio), device)
 
 
 class PatchEmbed(nn.Module):
-    def __init__(self):
+    def __init__(self, patch, dim, device=None):
         super().__init__()
-        self.proj = nn.Conv2d(CHANS, DIM, kernel_size=PATCH, stride=PATCH)
+        self.proj = nn.Conv2d(CHANS, dim, kernel_size=patch, stride=patch, device=device)
 
 
 class VisionTransformer(nn.Module):
-    def __init__(self):
+    def __init__(self, img=IMG, patch=PATCH, dim=DIM, depth=DEPTH, mlp_ratio=4.0, device=None):
         super().__init__()
-        self.patch_embed = PatchEmbed()
-        self.pos_embed = nn.Parameter(torch.zeros(1, NUM_PATCHES, DIM), requires_grad=False)
-        self.blocks = nn.ModuleList([Block(DIM) for _ in range(DEPTH)])
-        self.norm = nn.LayerNorm(DIM, eps=1e-6)
+        num_patches = (img // patch) ** 2
+        self.patch_embed = PatchEmbed(patch, dim, device)
+        self.pos_embed = nn.Parameter(torch.zeros(1, num_patches, dim, device=device), requires_grad=False)
+        self.blocks = nn.ModuleList([Block(dim, mlp_ratio, device) for _ in range(depth)])
+        self.norm = nn.LayerNorm(dim, eps=1e-6, device=device)
 
 
 class VisionTransformerPredictor(nn.Module):
-    def __init__(self):
+    def __init__(self, img=IMG, patch=PATCH, dim=DIM, pred_dim=PRED_DIM, depth=PRED_DEPTH, device=None):
         super().__init__()
-        self.predictor_embed = nn.Linear(DIM, PRED_DIM, bias=True)
-        self.mask_token = nn.Parameter(torch.zeros(1, 1, PRED_DIM))
-        self.predictor_pos_embed = nn.Parameter(torch.zeros(1, NUM_PATCHES, PRED_DIM), requires_grad=False)
-        self.predictor_blocks = nn.ModuleList([Block(PRED_DIM) for _ in range(PRED_DEPTH)])
-        self.predictor_norm = nn.LayerNorm(PRED_DIM, eps=1e-6)
-        self.predictor_proj = nn.Linear(PRED_DIM, DIM, bias=True)
+        num_patches = (img // patch) ** 2
+        self.predictor_embed = nn.Linear(dim, pred_dim, bias=True, device=device)
+        self.mask_token = nn.Parameter(torch.zeros(1, 1, pred_dim, device=device))
+        self.predictor_pos_embed = nn.Parameter(torch.zeros(1, num_patches, pred_dim, device=device),
+                                                requires_grad=False)
+        self.predictor_blocks = nn.ModuleList([Block(pred_dim, 4.0, device) for _ in range(depth)])
+        self.predictor_norm = nn.LayerNorm(pred_dim, eps=1e-6, device=device)
+        self.predictor_proj = nn.Linear(pred_dim, dim, bias=True, device=device)
+
+
+def official_shapes():
+    """Lines 'model section key d0xd1...' for the official checkpoints' state dicts (no prefix)."""
+    lines = []
+    for name, (img, patch, dim, depth, mlp_ratio, pred_dim, pred_depth) in OFFICIAL_MODELS.items():
+        encoder = VisionTransformer(img, patch, dim, depth, mlp_ratio, device='meta')
+        predictor = VisionTransformerPredictor(img, patch, dim, pred_dim, pred_depth, device='meta')
+        for section, model in (('encoder', encoder), ('predictor', predictor)):
+            for key, t in model.state_dict().items():
+                lines.append('%s %s %s %s' % (name, section, key, 'x'.join(str(d) for d in t.shape)))
+    return '\n'.join(lines) + '\n'
 
 
 class DDP(nn.Module):
@@ -245,6 +270,7 @@ def main():
         with open(os.path.join(out, name), 'wb') as f:
             f.write(data)
 
+    write('official_shapes.txt', official_shapes().encode())
     official = save('official_tiny.pth.tar', official_checkpoint())
     tensors = save('tensors.pt', tensors_file())
     save('legacy.pt', {'w': formula(0, (2, 2))}, _use_new_zipfile_serialization=False)
