@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdint>
+#include <fstream>
+#include <string>
 #include <vector>
 
 #include "ijepa/data/dataset.h"
@@ -66,6 +68,33 @@ inline models::VisionTransformerOptions TinyVit(int64_t side) {
   o.depth = 4;
   o.num_heads = 2;
   return o;
+}
+
+// Writes `dataset` as uncompressed MNIST IDX files `<prefix>-images-idx3-ubyte` and
+// `<prefix>-labels-idx1-ubyte` in `dir` (prefix "train" or "t10k"). Returns false on I/O errors.
+inline bool WriteIdx(const InMemoryDataset& dataset, const std::string& dir, const std::string& prefix) {
+  auto be32 = [](std::ofstream& out, uint32_t v) {
+    const char b[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+                       static_cast<char>(v)};
+    out.write(b, 4);
+  };
+  const int n = static_cast<int>(dataset.size());
+  std::ofstream images(dir + "/" + prefix + "-images-idx3-ubyte", std::ios::binary);
+  std::ofstream labels(dir + "/" + prefix + "-labels-idx1-ubyte", std::ios::binary);
+  be32(images, 0x00000803);
+  be32(images, n);
+  const data::Example first = *dataset.Load(0);
+  be32(images, first.image.height);
+  be32(images, first.image.width);
+  be32(labels, 0x00000801);
+  be32(labels, n);
+  for (int i = 0; i < n; ++i) {
+    const data::Example e = *dataset.Load(i);
+    images.write(reinterpret_cast<const char*>(e.image.pixels.data()), e.image.pixels.size());
+    const char label = static_cast<char>(e.label);
+    labels.write(&label, 1);
+  }
+  return static_cast<bool>(images) && static_cast<bool>(labels);
 }
 
 }  // namespace ijepa::eval::testing

@@ -1,0 +1,103 @@
+#include "ijepa/eval/encoder_loader.h"
+
+#include <filesystem>
+#include <system_error>
+
+#include <ATen/core/Dict.h>
+#include <glog/logging.h>
+#include <torch/utils.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "ijepa/checkpoint/state_dict.h"
+#include "ijepa/checkpoint/torch_file.h"
+#include "ijepa/models/model_config.h"
+#include "ijepa/training/config.h"
+
+namespace ijepa::eval {
+namespace {
+
+absl::Status Annotate(const absl::Status& status, const std::string& prefix) {
+  return absl::Status(status.code(), absl::StrCat(prefix, status.message()));
+}
+
+std::string FileId(const std::string& path) {
+  std::error_code error;
+  const auto size = std::filesystem::file_size(path, error);
+  const auto mtime = std::filesystem::last_write_time(path, error).time_since_epoch().count();
+  return absl::StrCat(std::filesystem::absolute(path, error).string(), ":", size, ":", mtime);
+}
+
+}  // namespace
+
+models::ModelConfig DefaultEvalModel() {
+  models::ModelConfig model;
+  model.set_model_name("vit_tiny");
+  model.set_patch_size(4);
+  model.set_crop_size(28);
+  model.set_in_chans(1);
+  return model;
+}
+
+absl::StatusOr<LoadedEncoder> LoadEncoder(const EncoderSpec& spec, const c10::Device& device) {
+  LoadedEncoder out;
+  out.model = spec.fallback_model;
+  std::optional<c10::Dict<c10::IValue, c10::IValue>> dict;
+  if (!spec.checkpoint.empty()) {
+    absl::StatusOr<c10::IValue> file = checkpoint::ReadTorchFile(spec.checkpoint);
+    if (!file.ok()) return file.status();
+    if (!file->isGenericDict()) {
+      return absl::InvalidArgumentError(absl::StrCat(spec.checkpoint, ": expected a dict checkpoint"));
+    }
+    dict = file->toGenericDict();
+    auto config = dict->find(c10::IValue(std::string("config")));
+    if (config != dict->end() && config->value().isString()) {
+      absl::StatusOr<training::PretrainConfig> pretrain =
+          training::ParseConfigText(config->value().toStringRef(), spec.checkpoint + " (embedded config)");
+      if (!pretrain.ok()) return pretrain.status();
+      out.model = training::ModelConfigFor(*pretrain);
+      out.pretrain_data = pretrain->data();
+      LOG(INFO) << "architecture from the checkpoint's embedded config: " << out.model.ShortDebugString();
+    } else {
+      LOG(INFO) << spec.checkpoint << " embeds no config; architecture from the eval config: "
+                << out.model.ShortDebugString();
+    }
+  } else if (!spec.random_init) {
+    return absl::InvalidArgumentError("no checkpoint given: pass --checkpoint=PATH, or --random_init");
+  }
+
+  absl::StatusOr<models::VisionTransformerOptions> options = models::EncoderOptionsFromConfig(out.model);
+  if (!options.ok()) return Annotate(options.status(), "model: ");
+  torch::manual_seed(spec.seed);  // the ViT constructor draws from the global generator
+  out.encoder = models::VisionTransformer(*options);
+
+  if (spec.random_init) {
+    out.weights = "random_init";
+    out.id = absl::StrCat("random_init:", spec.seed, ":", out.model.SerializeAsString());
+  } else {
+    const std::string key = spec.target_encoder ? "target_encoder" : "encoder";
+    auto weights = dict->find(c10::IValue(key));
+    if (weights == dict->end()) {
+      return absl::NotFoundError(absl::StrCat(spec.checkpoint, ": no '", key, "' state dict"));
+    }
+    absl::StatusOr<checkpoint::StateDict> state =
+        checkpoint::StateDictFromIValue(weights->value(), spec.checkpoint + ": " + key);
+    if (!state.ok()) return state.status();
+    absl::Status loaded = checkpoint::LoadStateDict(*out.encoder, *state, /*strict=*/true);
+    if (!loaded.ok()) {
+      std::string hint;
+      if (!out.pretrain_data.has_value()) {
+        hint = " (the checkpoint embeds no config: set its architecture with --set model.model_name=... "
+               "--set model.patch_size=... --set model.crop_size=... --set model.in_chans=...)";
+      }
+      return absl::Status(loaded.code(), absl::StrCat(spec.checkpoint, ": ", key, ": ", loaded.message(), hint));
+    }
+    out.weights = key;
+    out.id = absl::StrCat(FileId(spec.checkpoint), ":", key);
+  }
+  out.encoder->to(device);
+  out.encoder->eval();
+  return out;
+}
+
+}  // namespace ijepa::eval

@@ -1,0 +1,147 @@
+#include "ijepa/eval/evaluation.h"
+
+#include <algorithm>
+#include <memory>
+#include <string>
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+#include <torch/utils.h>
+
+#include "ijepa/data/subset.h"
+#include "ijepa/eval/eval_config.h"
+#include "ijepa/eval/testing.h"
+
+namespace ijepa::eval {
+namespace {
+
+class EvaluationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    torch::manual_seed(0);
+    train_ = std::make_shared<testing::InMemoryDataset>(testing::ToyImages(80, 8, 4, 1));
+    test_ = std::make_shared<testing::InMemoryDataset>(testing::ToyImages(40, 8, 4, 2));
+    encoder_ = models::VisionTransformer(testing::TinyVit(8));
+    inputs_.encoder = encoder_.get();
+    inputs_.train = train_;
+    inputs_.test = test_;
+    inputs_.data.set_crop_size(8);
+    inputs_.data.set_channels(1);
+  }
+
+  EvalOptions Options(const std::string& text) {
+    absl::StatusOr<EvalConfig> config = ParseEvalConfigText(text, "test");
+    EXPECT_TRUE(config.ok()) << config.status();
+    absl::StatusOr<EvalOptions> o = EvalOptionsFromConfig(*config);
+    EXPECT_TRUE(o.ok()) << o.status();
+    return *o;
+  }
+
+  std::shared_ptr<testing::InMemoryDataset> train_, test_;
+  models::VisionTransformer encoder_{nullptr};
+  EvalInputs inputs_;
+};
+
+constexpr char kSmall[] = R"pb(
+  protocol { per_class: 8 seed: 1 }
+  protocol { percent: 50 }
+  val_fraction: 0.25
+  raw_pixels: true
+  linear { training { epochs: 15 batch_size: 16 lrs: [0.1, 1.0] weight_decays: [0] } }
+  attentive { enabled: true num_heads: 2 training { epochs: 5 batch_size: 16 lrs: [0.001] } }
+  knn { k: 5 }
+)pb";
+
+TEST_F(EvaluationTest, EveryProtocolMethodAndFeatureKindIsScored) {
+  absl::StatusOr<EvalResults> r = RunEvaluation(inputs_, Options(kSmall), c10::Device(c10::kCPU));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->num_classes, 4);
+  EXPECT_EQ(r->num_test, 40);
+  ASSERT_EQ(r->protocols.size(), 2u);
+  EXPECT_EQ(r->protocols[0].protocol.name, "8_per_class");
+  EXPECT_EQ(r->protocols[0].num_labeled, 32);
+  EXPECT_EQ(r->protocols[1].protocol.name, "50pct");
+  EXPECT_EQ(r->protocols[1].num_labeled, 40);
+  // Per protocol: linear + knn on mean, last4, raw_pixels; attentive on patches = 7.
+  ASSERT_EQ(r->scores.size(), 14u);
+  int linear = 0, knn = 0, attentive = 0;
+  for (const MethodScore& s : r->scores) {
+    EXPECT_EQ(s.test.count, 40) << s.method;
+    if (s.method == "linear") {
+      ++linear;
+      EXPECT_EQ(s.sweep.size(), 2u);
+      EXPECT_EQ(s.num_train, s.protocol == "8_per_class" ? 32 : 40);  // refit on train + val
+      EXPECT_EQ(s.num_val, s.protocol == "8_per_class" ? 8 : 12);
+    }
+    if (s.method == "knn") {
+      ++knn;
+      EXPECT_EQ(s.k, 5);
+    }
+    if (s.method == "attentive") {
+      ++attentive;
+      EXPECT_EQ(s.features, "patches");
+      EXPECT_EQ(s.feature_dim, 16);
+    }
+    if (s.features == "last4") EXPECT_EQ(s.feature_dim, 64);
+    if (s.features == "raw_pixels") {
+      EXPECT_EQ(s.feature_dim, 64);
+      // The toy classes are bright quadrants: raw pixels separate them.
+      EXPECT_GE(s.test.top1, 90.0) << s.method;
+    }
+  }
+  EXPECT_EQ(linear, 6);
+  EXPECT_EQ(knn, 6);
+  EXPECT_EQ(attentive, 2);
+  // Test images plus the union of both protocols' images, each encoded once.
+  std::vector<int64_t> both = *data::BalancedSubset(train_->labels(), 8, 0.0, 1);
+  const std::vector<int64_t> half = *data::BalancedSubset(train_->labels(), 0, 0.5, 0);
+  both.insert(both.end(), half.begin(), half.end());
+  std::sort(both.begin(), both.end());
+  both.erase(std::unique(both.begin(), both.end()), both.end());
+  EXPECT_LT(both.size(), 72u);
+  EXPECT_EQ(r->images_encoded, 40 + static_cast<int64_t>(both.size()));
+  const MethodScore* best = BestLinear(*r, "8_per_class");
+  ASSERT_NE(best, nullptr);
+  EXPECT_NE(best->features, "raw_pixels");
+}
+
+TEST_F(EvaluationTest, SubsetsAndResultsAreReproducibleAndSeeded) {
+  const EvalOptions options = Options(kSmall);
+  absl::StatusOr<EvalResults> a = RunEvaluation(inputs_, options, c10::Device(c10::kCPU));
+  absl::StatusOr<EvalResults> b = RunEvaluation(inputs_, options, c10::Device(c10::kCPU));
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_EQ(a->scores.size(), b->scores.size());
+  for (size_t i = 0; i < a->scores.size(); ++i) {
+    EXPECT_EQ(a->scores[i].test.top1, b->scores[i].test.top1) << i;
+    EXPECT_EQ(a->scores[i].lr, b->scores[i].lr) << i;
+  }
+  // The balanced selection behind a protocol: same seed, same images; another seed, others.
+  auto s1 = data::BalancedSubset(train_->labels(), 8, 0.0, 1);
+  auto s2 = data::BalancedSubset(train_->labels(), 8, 0.0, 1);
+  auto s3 = data::BalancedSubset(train_->labels(), 8, 0.0, 2);
+  ASSERT_TRUE(s1.ok() && s2.ok() && s3.ok());
+  EXPECT_EQ(*s1, *s2);
+  EXPECT_NE(*s1, *s3);
+}
+
+TEST_F(EvaluationTest, RawPixelsAloneAndErrors) {
+  EvalInputs raw_only = inputs_;
+  raw_only.encoder = nullptr;
+  absl::StatusOr<EvalResults> r =
+      RunEvaluation(raw_only, Options("raw_pixels: true protocol { per_class: 8 } max_test_images: 10"),
+                    c10::Device(c10::kCPU));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->num_test, 10);
+  ASSERT_EQ(r->scores.size(), 2u);  // linear + knn on raw pixels
+  EXPECT_EQ(r->scores[0].features, "raw_pixels");
+
+  absl::StatusOr<EvalResults> none = RunEvaluation(raw_only, Options(""), c10::Device(c10::kCPU));
+  EXPECT_FALSE(none.ok());
+  absl::StatusOr<EvalResults> too_many =
+      RunEvaluation(inputs_, Options("protocol { per_class: 500 }"), c10::Device(c10::kCPU));
+  ASSERT_FALSE(too_many.ok());
+  EXPECT_NE(too_many.status().message().find("500_per_class"), std::string::npos) << too_many.status();
+}
+
+}  // namespace
+}  // namespace ijepa::eval

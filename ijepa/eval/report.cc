@@ -1,0 +1,97 @@
+#include "ijepa/eval/report.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <system_error>
+
+#include "absl/strings/str_cat.h"
+
+namespace ijepa::eval {
+
+EvalReport BuildReport(const EvalResults& results, const ReportContext& c) {
+  EvalReport report;
+  report.set_checkpoint(c.checkpoint);
+  report.set_weights(c.weights);
+  report.set_model_name(c.model_name);
+  report.set_patch_size(static_cast<int32_t>(c.patch_size));
+  report.set_img_size(static_cast<int32_t>(c.img_size));
+  report.set_in_chans(static_cast<int32_t>(c.in_chans));
+  report.set_embed_dim(static_cast<int32_t>(c.embed_dim));
+  report.set_depth(static_cast<int32_t>(c.depth));
+  report.set_dataset(c.dataset);
+  report.set_num_classes(static_cast<int32_t>(results.num_classes));
+  report.set_num_test(static_cast<int32_t>(results.num_test));
+  for (const ProtocolSummary& p : results.protocols) {
+    ProtocolReport* r = report.add_protocols();
+    r->set_name(p.protocol.name);
+    r->set_num_labeled(static_cast<int32_t>(p.num_labeled));
+    r->set_per_class(static_cast<int32_t>(p.protocol.per_class));
+    r->set_percent(p.protocol.percent);
+    r->set_subset_file(p.protocol.subset_file);
+    r->set_seed(p.protocol.seed);
+  }
+  for (const MethodScore& s : results.scores) {
+    MethodResult* r = report.add_results();
+    r->set_protocol(s.protocol);
+    r->set_method(s.method);
+    r->set_features(s.features);
+    r->set_top1(s.test.top1);
+    r->set_top5(s.test.top5);
+    r->set_num_test(static_cast<int32_t>(s.test.count));
+    r->set_num_train(static_cast<int32_t>(s.num_train));
+    r->set_num_val(static_cast<int32_t>(s.num_val));
+    r->set_lr(s.lr);
+    r->set_weight_decay(s.weight_decay);
+    for (const SweepPoint& p : s.sweep) {
+      SweepPointReport* point = r->add_sweep();
+      point->set_lr(p.lr);
+      point->set_weight_decay(p.weight_decay);
+      point->set_val_top1(p.val_top1);
+    }
+    r->set_k(static_cast<int32_t>(s.k));
+    r->set_temperature(s.temperature);
+    r->set_seconds(s.seconds);
+    r->set_feature_dim(static_cast<int32_t>(s.feature_dim));
+  }
+  TimingReport* t = report.mutable_timings();
+  t->set_load_s(c.load_seconds);
+  t->set_extract_s(results.extract_seconds);
+  t->set_images_encoded(static_cast<int32_t>(results.images_encoded));
+  t->set_images_per_s(results.extract_seconds > 0 ? results.images_encoded / results.extract_seconds : 0.0);
+  t->set_total_s(c.total_seconds);
+  t->set_threads(c.threads);
+  t->set_device(c.device);
+  report.set_config(c.config_text);
+  return report;
+}
+
+absl::StatusOr<std::string> ReportToJson(const EvalReport& report) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.always_print_primitive_fields = true;
+  options.preserve_proto_field_names = true;
+  std::string json;
+  const auto status = google::protobuf::util::MessageToJsonString(report, &json, options);
+  if (!status.ok()) return absl::InternalError(absl::StrCat("cannot print the report as JSON: ", status.ToString()));
+  return json;
+}
+
+absl::Status WriteTextFile(const std::string& path, const std::string& text) {
+  const std::string temp = path + ".tmp";
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    if (!out) return absl::PermissionDeniedError(absl::StrCat("cannot write ", temp));
+    out << text;
+    out.flush();
+    if (!out) return absl::DataLossError(absl::StrCat("error writing ", temp));
+  }
+  std::error_code error;
+  std::filesystem::rename(temp, path, error);
+  if (error) return absl::PermissionDeniedError(absl::StrCat("cannot rename ", temp, " to ", path, ": ", error.message()));
+  return absl::OkStatus();
+}
+
+}  // namespace ijepa::eval
