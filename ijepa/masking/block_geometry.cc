@@ -43,16 +43,14 @@ AreaBounds BlockAreaBounds(const Range& scale, const Range& aspect, int grid_h, 
   AreaBounds bounds{std::numeric_limits<int>::max(), 0, std::numeric_limits<int>::max()};
   std::vector<double> aspects;
   for (int keep = keep_lo; keep <= keep_hi; ++keep) {
-    // h and w are step functions of the aspect ratio; evaluating at the interval ends and on both
-    // sides of every step visits every (h, w) pair this max_keep can give.
+    // h is a non-decreasing step function of the aspect ratio and w a non-increasing one, so on
+    // each interval where h is constant the area and min(h, w) are extreme at the interval's
+    // ends: evaluating at the range ends and on both sides of every step of h suffices.
     aspects.assign({aspect.min, aspect.max});
     if (keep > 0) {
       const int h_lo = static_cast<int>(std::floor(std::sqrt(keep * aspect.min)));
-      const int h_hi = static_cast<int>(std::ceil(std::sqrt(keep * aspect.max)));
+      const int h_hi = std::min(static_cast<int>(std::ceil(std::sqrt(keep * aspect.max))), grid_h);
       for (int j = h_lo; j <= h_hi; ++j) aspects.push_back((j + 0.5) * (j + 0.5) / keep);
-      const int w_lo = static_cast<int>(std::floor(std::sqrt(keep / aspect.max)));
-      const int w_hi = static_cast<int>(std::ceil(std::sqrt(keep / aspect.min)));
-      for (int j = w_lo; j <= w_hi; ++j) aspects.push_back(keep / ((j + 0.5) * (j + 0.5)));
     }
     for (double base : aspects) {
       for (double a : {base * (1 - 1e-12), base, base * (1 + 1e-12)}) {

@@ -1,7 +1,9 @@
 #include "ijepa/masking/mask_options.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -12,24 +14,27 @@ namespace {
 
 using ::google::protobuf::RepeatedField;
 
+absl::Status CheckRange(const Range& range, const char* name, bool is_fraction) {
+  // Written so that NaN fails every comparison and is rejected.
+  const bool ok = range.min > 0 && range.min <= range.max && std::isfinite(range.max) &&
+                  (!is_fraction || range.max <= 1);
+  if (ok) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "MaskConfig.", name, ": expected ",
+      is_fraction ? "[min, max] with 0 < min <= max <= 1" : "[min, max] with 0 < min <= max",
+      ", got [", range.min, ", ", range.max, "]"));
+}
+
 absl::StatusOr<Range> RangeFromProto(const RepeatedField<double>& field, const char* name,
                                      Range fallback, bool is_fraction) {
   if (field.empty()) return fallback;
-  const std::string expected =
-      is_fraction ? "[min, max] with 0 < min <= max <= 1" : "[min, max] with 0 < min <= max";
   if (field.size() != 2) {
-    return absl::InvalidArgumentError(absl::StrCat("MaskConfig.", name, ": expected ", expected,
-                                                   ", got ", field.size(), " values [",
-                                                   absl::StrJoin(field, ", "), "]"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "MaskConfig.", name, ": expected [min, max] (2 values), got ", field.size(), " values [",
+        absl::StrJoin(field, ", "), "]"));
   }
   const Range range{field.Get(0), field.Get(1)};
-  // The negated comparisons also reject NaN.
-  const bool ok = range.min > 0 && range.min <= range.max && (!is_fraction || range.max <= 1) &&
-                  range.max < 1e9;
-  if (!ok) {
-    return absl::InvalidArgumentError(absl::StrCat("MaskConfig.", name, ": expected ", expected,
-                                                   ", got [", range.min, ", ", range.max, "]"));
-  }
+  if (absl::Status status = CheckRange(range, name, is_fraction); !status.ok()) return status;
   return range;
 }
 
@@ -130,9 +135,10 @@ absl::StatusOr<MaskOptions> MaskOptionsFromProto(const MaskConfig& config) {
 }
 
 absl::Status ValidateMaskOptions(const MaskOptions& options, int grid_h, int grid_w) {
-  if (grid_h < 1 || grid_w < 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("patch grid: expected at least 1x1, got ", grid_h, "x", grid_w));
+  if (grid_h < 1 || grid_w < 1 || static_cast<int64_t>(grid_h) * grid_w > kMaxGridPatches) {
+    return absl::InvalidArgumentError(absl::StrCat("patch grid: expected at least 1x1 and at most ",
+                                                   kMaxGridPatches, " patches, got ", grid_h, "x",
+                                                   grid_w));
   }
   if (options.num_enc_masks < 1) {
     return Invalid("num_enc_masks", absl::StrCat("expected >= 1, got ", options.num_enc_masks));
@@ -143,6 +149,15 @@ absl::Status ValidateMaskOptions(const MaskOptions& options, int grid_h, int gri
   }
   if (options.min_keep < 0) {
     return Invalid("min_keep", absl::StrCat("expected >= 0, got ", options.min_keep));
+  }
+  if (options.patch_size < 1) {
+    return Invalid("patch_size", absl::StrCat("expected >= 1, got ", options.patch_size));
+  }
+  for (const auto& [range, name, is_fraction] :
+       {std::make_tuple(options.enc_mask_scale, "enc_mask_scale", true),
+        std::make_tuple(options.pred_mask_scale, "pred_mask_scale", true),
+        std::make_tuple(options.aspect_ratio, "aspect_ratio", false)}) {
+    if (absl::Status status = CheckRange(range, name, is_fraction); !status.ok()) return status;
   }
   const MaskFixes& fixes = options.fixes;
   if (fixes.full_grid_blocks && !fixes.last_row_col) {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstdint>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "ijepa/masking/mask.pb.h"
@@ -52,6 +54,9 @@ absl::StatusOr<MaskOptions> MaskOptionsFromProto(const MaskConfig& config);
 // every block the ranges can produce keeps more than min_keep patches, complement strategies leave
 // a context, strategy-specific counts hold. Errors name the field.
 absl::Status ValidateMaskOptions(const MaskOptions& options, int grid_h, int grid_w);
+
+// Largest patch grid the samplers accept (256 x 256 patches).
+inline constexpr int64_t kMaxGridPatches = 1 << 16;
 
 // The patch grid of an image: (image_h / patch_size, image_w / patch_size), floored as the official
 // code does. Errors when the image is smaller than one patch.

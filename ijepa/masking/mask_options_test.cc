@@ -1,5 +1,7 @@
 #include "ijepa/masking/mask_options.h"
 
+#include <chrono>
+#include <limits>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -89,7 +91,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"pred_mask_scale: [0.0, 0.2]", "MaskConfig.pred_mask_scale", "0 < min"},
         BadConfig{"pred_mask_scale: [0.3, 0.2]", "MaskConfig.pred_mask_scale", "[0.3, 0.2]"},
         BadConfig{"enc_mask_scale: [0.85, 1.2]", "MaskConfig.enc_mask_scale", "max <= 1"},
-        BadConfig{"enc_mask_scale: [0.85]", "MaskConfig.enc_mask_scale", "got 1 values"},
+        BadConfig{"enc_mask_scale: [0.85]", "MaskConfig.enc_mask_scale", "got 1 values [0.85]"},
         BadConfig{"aspect_ratio: [-1, 2]", "MaskConfig.aspect_ratio", "0 < min <= max"},
         BadConfig{"aspect_ratio: [nan, 2]", "MaskConfig.aspect_ratio", "0 < min <= max"},
         BadConfig{"num_pred_masks: 0", "MaskConfig.num_pred_masks", ">= 1"},
@@ -127,6 +129,39 @@ TEST(MaskOptionsTest, GridErrors) {
   sampler = CreateMaskSampler(ParseConfig("official_behavior: true min_keep: 0"), 1, 14);
   ASSERT_FALSE(sampler.ok());
   EXPECT_THAT(std::string(sampler.status().message()), HasSubstr("fix_full_grid_blocks"));
+}
+
+TEST(MaskOptionsTest, OptionsBuiltInCodeAreValidatedToo) {
+  MaskOptions options;
+  options.pred_mask_scale = Range{0.3, 0.2};
+  absl::StatusOr<std::unique_ptr<MaskSampler>> sampler = CreateMaskSampler(options, 14, 14);
+  ASSERT_FALSE(sampler.ok());
+  EXPECT_THAT(std::string(sampler.status().message()), HasSubstr("MaskConfig.pred_mask_scale"));
+  options = MaskOptions();
+  options.aspect_ratio = Range{0.5, std::numeric_limits<double>::infinity()};
+  EXPECT_THAT(std::string(CreateMaskSampler(options, 14, 14).status().message()),
+              HasSubstr("MaskConfig.aspect_ratio"));
+  options = MaskOptions();
+  options.num_pred_masks = 0;
+  EXPECT_THAT(std::string(CreateMaskSampler(options, 14, 14).status().message()),
+              HasSubstr("MaskConfig.num_pred_masks"));
+}
+
+TEST(MaskOptionsTest, LargeGridsAreBoundedAndValidateQuickly) {
+  EXPECT_THAT(std::string(CreateMaskSampler(MaskConfig(), 257, 256).status().message()),
+              HasSubstr("at most 65536 patches"));
+  // The widest ranges on the largest grid: validation enumerates block sizes, and must stay cheap.
+  const auto start = std::chrono::steady_clock::now();
+  MaskOptions options;
+  options.pred_mask_scale = Range{0.001, 1.0};
+  options.enc_mask_scale = Range{0.001, 1.0};
+  options.aspect_ratio = Range{0.01, 100.0};
+  options.min_keep = 0;
+  options.num_pred_masks = 1;
+  EXPECT_TRUE(ValidateMaskOptions(options, 256, 256).ok());
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(seconds, 10.0);  // ~0.8 s on a loaded 2-core machine; an O(n^2) regression is far slower
 }
 
 TEST(MaskOptionsTest, DefaultConfigIsValidOnCommonGrids) {
