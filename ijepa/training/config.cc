@@ -16,6 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "ijepa/data/data_config.h"
 #include "ijepa/masking/mask_options.h"
 #include "ijepa/models/model_config.h"
 
@@ -316,6 +317,8 @@ absl::Status ValidateConfig(const PretrainConfig& config) {
   if (data.channels() != 1 && data.channels() != 3) {
     return FieldError("data.channels", "1 or 3", absl::StrCat(data.channels()));
   }
+
+  if (absl::Status s = data::ValidateDataConfig(data); !s.ok()) return InSection("data", s);
 
   // --- mask (the masking library's own validation, on the grid this crop gives)
   const auto& mask = config.mask();

@@ -1,0 +1,79 @@
+// Every config shipped in configs/ parses and validates, and the translations of the official
+// YAML files carry the official values.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "ijepa/training/config.h"
+
+namespace ijepa::training {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::map<std::string, PretrainConfig> LoadShipped() {
+  const char* srcdir = std::getenv("TEST_SRCDIR");
+  const char* workspace = std::getenv("TEST_WORKSPACE");
+  const fs::path dir = fs::path(srcdir != nullptr ? srcdir : ".") /
+                       (workspace != nullptr ? workspace : "ijepa_cc") / "configs";
+  std::map<std::string, PretrainConfig> configs;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().extension() != ".pbtxt") continue;
+    auto config = LoadConfigFile(entry.path().string());
+    EXPECT_TRUE(config.ok()) << config.status();
+    if (config.ok()) configs[entry.path().stem().string()] = *config;
+  }
+  return configs;
+}
+
+TEST(ShippedConfigsTest, EveryConfigParsesAndValidates) {
+  const auto configs = LoadShipped();
+  ASSERT_GE(configs.size(), 5u);
+  for (const auto& [name, config] : configs) {
+    EXPECT_TRUE(ValidateConfig(config).ok()) << name << ": " << ValidateConfig(config);
+  }
+}
+
+TEST(ShippedConfigsTest, OfficialTranslationsKeepTheOfficialValues) {
+  const auto configs = LoadShipped();
+  struct Expected {
+    const char* name;
+    int batch_size, crop_size, patch_size;
+    const char* model;
+    int pred_depth, epochs;
+    double warmup;
+  };
+  for (const Expected& e : {Expected{"in1k_vith14_ep300", 128, 224, 14, "vit_huge", 12, 300, 40},
+                            Expected{"in1k_vith16-448_ep300", 16, 448, 16, "vit_huge", 12, 300, 40},
+                            Expected{"in22k_vith14_ep66", 32, 224, 14, "vit_huge", 12, 66, 3},
+                            Expected{"in22k_vitg16_ep44", 16, 224, 16, "vit_giant", 16, 44, 3}}) {
+    SCOPED_TRACE(e.name);
+    ASSERT_EQ(configs.count(e.name), 1u);
+    const PretrainConfig& c = configs.at(e.name);
+    EXPECT_EQ(c.data().batch_size(), e.batch_size);
+    EXPECT_EQ(c.data().crop_size(), e.crop_size);
+    EXPECT_EQ(c.mask().patch_size(), e.patch_size);
+    EXPECT_EQ(c.meta().model_name(), e.model);
+    EXPECT_EQ(c.meta().pred_depth(), e.pred_depth);
+    EXPECT_EQ(c.meta().pred_emb_dim(), 384);
+    EXPECT_TRUE(c.meta().use_bfloat16());
+    EXPECT_EQ(c.optimization().epochs(), e.epochs);
+    EXPECT_DOUBLE_EQ(c.optimization().warmup(), e.warmup);
+    EXPECT_DOUBLE_EQ(c.optimization().lr(), 0.001);
+    EXPECT_DOUBLE_EQ(c.optimization().start_lr(), 0.0002);
+    EXPECT_DOUBLE_EQ(c.optimization().final_lr(), 1e-6);
+    EXPECT_DOUBLE_EQ(c.optimization().weight_decay(), 0.04);
+    EXPECT_DOUBLE_EQ(c.optimization().final_weight_decay(), 0.4);
+    EXPECT_EQ(EmaRange(c.optimization()), std::make_pair(0.996, 1.0));
+    EXPECT_EQ(c.mask().num_pred_masks(), 4);
+    EXPECT_EQ(c.mask().min_keep(), 10);
+    EXPECT_EQ(c.data().crop_scale_size(), 2);
+    EXPECT_EQ(c.logging().write_tag(), "jepa");
+  }
+}
+
+}  // namespace
+}  // namespace ijepa::training
