@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -30,17 +31,24 @@ ABSL_FLAG(int, kill_grace_ms, 5000,
 
 namespace {
 
-// `bazel run` starts this binary in its runfiles tree: a Bazel label names the built binary under
-// bazel-bin, and relative paths in the command are the user's, from where `bazel run` was typed.
+// `bazel run` starts this binary in its runfiles tree: a Bazel label names a binary built in the
+// same output tree as this launcher (bazel-out/<config>/bin, so --config=opt pairs with opt), else
+// under the workspace's bazel-bin.
 std::string ResolveProgram(const std::string& program) {
   if (program.rfind("//", 0) != 0) return program;
   std::string path = program.substr(2);
   const size_t colon = path.find(':');
   if (colon == std::string::npos) {
-    // //pkg/name is //pkg/name:name
-    path = path + "/" + path.substr(path.rfind('/') + 1);
+    path = path + "/" + path.substr(path.rfind('/') + 1);  // //pkg/name is //pkg/name:name
   } else {
     path[colon] = '/';
+  }
+  std::error_code error;
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe", error).string();
+  const std::string suffix = "/tools/launch";
+  if (!error && self.size() > suffix.size() &&
+      self.compare(self.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    return absl::StrCat(self.substr(0, self.size() - suffix.size()), "/", path);
   }
   const char* workspace = std::getenv("BUILD_WORKSPACE_DIRECTORY");
   return absl::StrCat(workspace != nullptr ? workspace : ".", "/bazel-bin/", path);

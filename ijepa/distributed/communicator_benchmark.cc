@@ -20,11 +20,11 @@ namespace {
 
 ijepa::distributed::Communicator* g_comm = nullptr;
 
-// Gradients of a model of `megabytes` MB of fp32 parameters, in tensors of ~1 MB and a few small
-// ones (a transformer's layout: big weight matrices, small biases and norms).
-std::vector<at::Tensor> Parameters(int64_t megabytes) {
+// Gradients of a model of `mebibytes` MiB of fp32 parameters: per MiB one large tensor and two
+// small ones (a transformer's layout: big weight matrices, small biases and norms).
+std::vector<at::Tensor> Parameters(int64_t mebibytes) {
   std::vector<at::Tensor> params;
-  for (int64_t i = 0; i < megabytes; ++i) {
+  for (int64_t i = 0; i < mebibytes; ++i) {
     for (int64_t numel : {int64_t{256 * 1024} - 1024, int64_t{768}, int64_t{256}}) {
       at::Tensor p = at::zeros({numel}).requires_grad_();
       p.mutable_grad() = at::randn({numel});
@@ -43,7 +43,7 @@ void BM_AllReduceMeanGradients(benchmark::State& state) {
   state.counters["buckets_per_call"] =
       static_cast<double>((bytes + g_comm->bucket_bytes() - 1) / g_comm->bucket_bytes());
 }
-// 5.5 MB ~ ViT-Tiny + predictor, 22 MB ~ ViT-Small, 100 MB.
+// MiB of gradients: 6; 22 ~ ViT-Tiny (5.5M parameters); 100 ~ ViT-Small (22M) in 4 buckets.
 BENCHMARK(BM_AllReduceMeanGradients)->Arg(6)->Arg(22)->Arg(100)->Iterations(10)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_AllReduceMeanScalar(benchmark::State& state) {
