@@ -5,7 +5,6 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <iterator>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -20,8 +19,14 @@ absl::StatusOr<std::string> ReadFileBytes(const std::string& path) {
     if (err == ENOENT) return absl::NotFoundError(message);
     return absl::PermissionDeniedError(message);
   }
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return absl::DataLossError(absl::StrCat("error while reading ", path));
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  if (size < 0) return absl::DataLossError(absl::StrCat("cannot determine the size of ", path));
+  in.seekg(0, std::ios::beg);
+  std::string bytes(static_cast<size_t>(size), '\0');
+  if (!in.read(bytes.data(), size)) {
+    return absl::DataLossError(absl::StrCat("error while reading ", path, " (", size, " bytes expected)"));
+  }
   return bytes;
 }
 

@@ -65,30 +65,44 @@ std::vector<float> ResampleBilinear(const Image& image, const Box& box, int out_
     row_end = std::max(row_end, vertical.start[i] + vertical.count[i]);
   }
   row_end = std::max(row_end, row_begin);
+  int col_begin = image.width, col_end = 0;
+  for (int j = 0; j < window_width; ++j) {
+    if (horizontal.count[j] == 0) continue;
+    col_begin = std::min(col_begin, horizontal.start[j]);
+    col_end = std::max(col_end, horizontal.start[j] + horizontal.count[j]);
+  }
+  col_end = std::max(col_end, col_begin);
   // Horizontal pass over the rows the vertical pass reads: [row][column][channel].
   std::vector<float> rows(static_cast<size_t>(row_end - row_begin) * window_width * channels, 0.0f);
-  std::vector<uint8_t> luma(grey && source_channels == 3 ? image.width : 0);
+  // Source row as float once (luma for grey output of an RGB image), so the tap loops below are
+  // plain float multiply-adds.
+  std::vector<float> source_row(static_cast<size_t>(image.width) * channels);
   for (int r = row_begin; r < row_end; ++r) {
-    const uint8_t* source = image.pixels.data() + static_cast<size_t>(r) * image.width * source_channels;
-    int stride = source_channels;
+    const uint8_t* __restrict source =
+        image.pixels.data() + static_cast<size_t>(r) * image.width * source_channels;
+    float* __restrict converted = source_row.data();
     if (grey && source_channels == 3) {
-      for (int x = 0; x < image.width; ++x) {
-        luma[x] = PilLuma(source[3 * x], source[3 * x + 1], source[3 * x + 2]);
+      for (int x = col_begin; x < col_end; ++x) {
+        converted[x] = PilLuma(source[3 * x], source[3 * x + 1], source[3 * x + 2]);
       }
-      source = luma.data();
-      stride = 1;
+    } else {
+      const size_t end = static_cast<size_t>(col_end) * channels;
+      for (size_t i = static_cast<size_t>(col_begin) * channels; i < end; ++i) {
+        converted[i] = static_cast<float>(static_cast<int>(source[i]));
+      }
     }
     float* out = &rows[static_cast<size_t>(r - row_begin) * window_width * channels];
     for (int j = 0; j < window_width; ++j) {
       const float* w = &horizontal.weights[static_cast<size_t>(j) * horizontal.max_taps];
-      const uint8_t* p = source + static_cast<size_t>(horizontal.start[j]) * stride;
+      const float* p = source_row.data() + static_cast<size_t>(horizontal.start[j]) * channels;
+      const int count = horizontal.count[j];
       if (channels == 1) {
         float sum = 0;
-        for (int k = 0; k < horizontal.count[j]; ++k) sum += w[k] * p[k];
+        for (int k = 0; k < count; ++k) sum += w[k] * p[k];
         out[j] = sum;
       } else {
         float s0 = 0, s1 = 0, s2 = 0;
-        for (int k = 0; k < horizontal.count[j]; ++k) {
+        for (int k = 0; k < count; ++k) {
           s0 += w[k] * p[3 * k];
           s1 += w[k] * p[3 * k + 1];
           s2 += w[k] * p[3 * k + 2];
@@ -107,10 +121,12 @@ std::vector<float> ResampleBilinear(const Image& image, const Box& box, int out_
     std::fill(accumulator.begin(), accumulator.end(), 0.0f);
     const float* w = &vertical.weights[static_cast<size_t>(i) * vertical.max_taps];
     for (int k = 0; k < vertical.count[i]; ++k) {
-      const float* row =
+      const float* __restrict row =
           &rows[static_cast<size_t>(vertical.start[i] + k - row_begin) * window_width * channels];
+      float* __restrict sum = accumulator.data();
       const float weight = w[k];
-      for (size_t x = 0; x < accumulator.size(); ++x) accumulator[x] += weight * row[x];
+      const size_t width = accumulator.size();
+      for (size_t x = 0; x < width; ++x) sum[x] += weight * row[x];
     }
     for (int j = 0; j < window_width; ++j) {
       for (int c = 0; c < channels; ++c) {
