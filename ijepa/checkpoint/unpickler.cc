@@ -276,7 +276,9 @@ absl::Status Unpickler::PushGlobal(const std::string& module, const std::string&
              (name == "build_intlist" || name == "build_doublelist" || name == "build_boollist" ||
               name == "build_tensorlist")) {
     item.global = Global::kBuildList;
-  } else if (module == "torch") {
+  } else if (module == "torch" || module == "torch.cuda") {
+    // torch.cuda.*Storage: how PyTorch before 1.12 named the storages of CUDA tensors; the data
+    // is loaded to the CPU like everything else.
     for (const StorageClass& c : kStorageClasses) {
       if (name == c.name) {
         item.global = Global::kStorageType;
@@ -288,7 +290,7 @@ absl::Status Unpickler::PushGlobal(const std::string& module, const std::string&
     return absl::PermissionDeniedError(absl::StrCat(
         what_, ": refusing to load: the pickle references global '", item.global_name,
         "', which is not allowed in a checkpoint (allowed: collections.OrderedDict, "
-        "torch._utils._rebuild_tensor_v2/_rebuild_parameter, torch.jit._pickle helpers, torch.*Storage)"));
+        "torch._utils._rebuild_tensor_v2/_rebuild_parameter, torch.jit._pickle helpers, torch[.cuda].*Storage)"));
   }
   stack_.push_back(std::move(item));
   return absl::OkStatus();

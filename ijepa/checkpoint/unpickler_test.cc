@@ -127,6 +127,17 @@ TEST(UnpicklerTest, RebuildsTensorViewsOfSharedStorages) {
   EXPECT_EQ(storages.loads["3"], 1);  // loaded once, shared
 }
 
+TEST(UnpicklerTest, ReadsCudaStoragesOfOlderPyTorchOntoTheCpu) {
+  // PyTorch < 1.12 pickled the storages of CUDA tensors as torch.cuda.FloatStorage.
+  const std::string pickle = kProto + Global("torch._utils", "_rebuild_tensor_v2") + "(" + "(" + Str("storage") +
+                             Global("torch.cuda", "FloatStorage") + Str("2") + Str("cuda:0") + Int(3) + "tQ" + Int(0) +
+                             IntTuple({3}) + IntTuple({1}) + "\x89}tR.";
+  const at::Tensor t = Value(pickle).toTensor();
+  EXPECT_TRUE(t.device().is_cpu());
+  EXPECT_TRUE(at::equal(t, at::tensor({200.0f, 201.0f, 202.0f})));
+  ExpectError(kProto + Global("torch.cuda", "synchronize") + ".", "'torch.cuda.synchronize'");
+}
+
 TEST(UnpicklerTest, RejectsViewsOutsideTheStorage) {
   ExpectError(kProto + Tensor("FloatStorage", "0", 6, 0, {3, 3}, {3, 1}) + ".", "reaches element 8 of a storage of 6");
   ExpectError(kProto + Tensor("FloatStorage", "0", 6, 4, {3}, {1}) + ".", "reaches element 6");
