@@ -177,11 +177,11 @@ std::string DatasetFolder(const DataConfig& config) {
   return (fs::path(config.root_path()) / config.image_folder()).string();
 }
 
-absl::StatusOr<std::shared_ptr<Dataset>> OpenDataset(const DataConfig& config, absl::string_view split) {
+absl::StatusOr<std::shared_ptr<Dataset>> OpenDataset(const DataConfig& config, std::string_view split) {
   if (absl::Status s = ValidateDataConfig(config); !s.ok()) return s;
   const bool train = split == "train";
   if (!train && split != "val" && split != "test") {
-    return absl::InvalidArgumentError(absl::StrCat("data split '", split, "'; expected train, val or test"));
+    return absl::InvalidArgumentError(absl::StrCat("data split '", std::string(split), "'; expected train, val or test"));
   }
   const std::string folder = DatasetFolder(config);
   std::error_code error;

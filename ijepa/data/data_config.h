@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -37,6 +38,6 @@ std::string DatasetFolder(const DataConfig& config);
 //   CIFAR10       root_path/image_folder/{data_batch_1..5,test_batch}.bin
 //   CIFAR100      root_path/image_folder/{train,test}.bin
 // The low-shot selection (low_shot_per_class / low_shot_percent) applies to "train".
-absl::StatusOr<std::shared_ptr<Dataset>> OpenDataset(const DataConfig& config, absl::string_view split);
+absl::StatusOr<std::shared_ptr<Dataset>> OpenDataset(const DataConfig& config, std::string_view split);
 
 }  // namespace ijepa::data

@@ -246,6 +246,14 @@ absl::StatusOr<std::optional<Batch>> DataLoader::Next() {
   }
 }
 
+at::Tensor TransformToTensor(const Transform& transform, const Image& image, uint64_t seed, int64_t epoch,
+                             int64_t index) {
+  at::Tensor out = at::empty({transform.channels(), transform.height(), transform.width()},
+                             at::TensorOptions().dtype(at::kFloat));
+  transform.Run(image, seed, epoch, index, out.data_ptr<float>());
+  return out;
+}
+
 DataLoader::Options LoaderOptionsFromConfig(const DataConfig& config, uint64_t seed, int rank, int world_size,
                                             bool shuffle, bool on_cuda) {
   DataLoader::Options o;

@@ -119,6 +119,12 @@ class DataLoader {
   std::vector<std::thread> workers_;
 };
 
+// One image through `transform` with the generator of (seed, epoch, index), as the loader would
+// produce it: float [C, H, W] (for single-image tools and tests; the loader itself writes into
+// batch tensors directly).
+at::Tensor TransformToTensor(const Transform& transform, const Image& image, uint64_t seed, int64_t epoch,
+                             int64_t index);
+
 // Loader options from a validated DataConfig (batch_size, num_workers, pin_mem, drop_last,
 // max_skipped_fraction); pin_memory is pin_mem && on_cuda.
 DataLoader::Options LoaderOptionsFromConfig(const DataConfig& config, uint64_t seed, int rank,

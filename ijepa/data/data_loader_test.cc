@@ -224,6 +224,22 @@ TEST(DataLoaderTest, MaskFunctionGetsEveryBatchWithItsSize) {
   EXPECT_EQ(batches[1].masks->context[0][0], (std::vector<int32_t>{2, 1}));
 }
 
+TEST(DataLoaderTest, TransformToTensorMatchesTheLoadersRows) {
+  auto dataset = std::make_shared<FakeDataset>(6);
+  const auto transform = AugmentingTransform();
+  DataLoader::Options options;
+  options.batch_size = 6;
+  options.seed = 4;
+  DataLoader loader(dataset, transform, options);
+  const auto batches = Epoch(loader, 3);
+  ASSERT_EQ(batches.size(), 1u);
+  for (int row = 0; row < 6; ++row) {
+    const int64_t index = batches[0].indices[row];
+    const at::Tensor single = TransformToTensor(*transform, (*dataset->Load(index)).image, 4, 3, index);
+    EXPECT_TRUE(at::equal(single, batches[0].images[row])) << row;
+  }
+}
+
 TEST(DataLoaderTest, FashionMnistBatchWhenInstalled) {
   DataConfig config;
   if (!std::filesystem::exists(config.root_path())) GTEST_SKIP() << "no " << config.root_path();
