@@ -15,8 +15,12 @@
 #include <thread>
 
 #include <ATen/CPUGeneratorImpl.h>
-#include <torch/nn.h>
-#include <torch/optim.h>
+#include <torch/nn/functional/loss.h>
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/optim/adamw.h>
+#include <torch/optim/sgd.h>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
