@@ -109,5 +109,15 @@ TEST(EvalConfigTest, OverridesScalarsListsEnumsStringsAndRepeatedMessages) {
   EXPECT_FALSE(ApplyEvalOverride("knn.k=abc", &c).ok());
 }
 
+TEST(EvalConfigTest, ShippedConfigsParseAndValidate) {
+  for (const char* name : {"fmnist_lowshot", "fmnist_attentive", "in1k_1pct_vith14"}) {
+    const std::string path = std::string("configs/eval/") + name + ".pbtxt";
+    absl::StatusOr<EvalConfig> config = LoadEvalConfigFile(path);
+    ASSERT_TRUE(config.ok()) << config.status();
+    absl::StatusOr<EvalOptions> options = EvalOptionsFromConfig(*config);
+    EXPECT_TRUE(options.ok()) << path << ": " << options.status();
+  }
+}
+
 }  // namespace
 }  // namespace ijepa::eval

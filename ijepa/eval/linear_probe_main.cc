@@ -12,6 +12,8 @@
 
 #include <google/protobuf/text_format.h>
 
+#include <glog/logging.h>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "ijepa/common/threads.h"
@@ -186,6 +188,8 @@ int Main(int argc, char** argv) {
 }  // namespace ijepa::eval
 
 int main(int argc, char** argv) {
+  FLAGS_logtostderr = true;  // progress lines go to stderr; the JSON / result goes to stdout
+  google::InitGoogleLogging(argv[0]);
   try {
     return ijepa::eval::Main(argc, argv);
   } catch (const std::exception& e) {
