@@ -3,6 +3,8 @@
 
 Run by hand from the repository root (never part of the build):
     /usr/bin/python3 tools/make_checkpoint_fixtures.py ijepa/checkpoint/testdata
+    /usr/bin/python3 tools/make_checkpoint_fixtures.py --big vit_huge14_224 /tmp/vith14.pth.tar
+(the second writes a full-size official-layout file with random weights, for measurements).
 
 Every tensor value follows a formula the C++ tests recompute exactly:
     value(k, i) = ((7 * i + 13 * k) % 97 - 48) / 16
@@ -254,7 +256,25 @@ class Eval:
         return (eval, ('__import__("os").system("true")',))
 
 
+def big_checkpoint(name, path):
+    """An official-layout checkpoint of a released model's real size, random weights, empty optimizer
+    state: for measuring the C++ reader on realistic files (not a fixture; never committed)."""
+    img, patch, dim, depth, mlp_ratio, pred_dim, pred_depth = OFFICIAL_MODELS[name]
+    torch.manual_seed(0)
+    with torch.no_grad():
+        encoder = DDP(VisionTransformer(img, patch, dim, depth, mlp_ratio))
+        predictor = DDP(VisionTransformerPredictor(img, patch, dim, pred_dim, pred_depth))
+        target_encoder = DDP(VisionTransformer(img, patch, dim, depth, mlp_ratio))
+    torch.save({'encoder': encoder.state_dict(), 'predictor': predictor.state_dict(),
+                'target_encoder': target_encoder.state_dict(), 'opt': {'state': {}, 'param_groups': []},
+                'scaler': None, 'epoch': 300, 'loss': 0.5, 'batch_size': 2048, 'world_size': 16, 'lr': 0.001}, path)
+    print('wrote', path)
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == '--big':
+        big_checkpoint(sys.argv[2], sys.argv[3])
+        return
     out = sys.argv[1] if len(sys.argv) > 1 else 'ijepa/checkpoint/testdata'
     os.makedirs(os.path.join(out, 'corpus'), exist_ok=True)
 
