@@ -346,8 +346,8 @@ void Communicator::Broadcast(const std::vector<torch::Tensor>& tensors, int root
   std::vector<std::vector<size_t>> buckets = MakeBuckets(tensors, bucket_bytes_);
   for (size_t b = 0; b < buckets.size(); ++b) {
     const std::vector<size_t>& bucket = buckets[b];
-    torch::Tensor flat = at::empty({TotalNumel(tensors, bucket)},
-                                      tensors[bucket[0]].options());
+    if (TotalNumel(tensors, bucket) == 0) continue;  // same shapes everywhere: skipped by all
+    torch::Tensor flat = at::empty({TotalNumel(tensors, bucket)}, tensors[bucket[0]].options());
     if (env_.rank == root) {
       int64_t offset = 0;
       for (size_t i : bucket) {
@@ -401,6 +401,7 @@ void Communicator::AllReduceMeanGradients(const std::vector<torch::Tensor>& para
   std::vector<std::vector<size_t>> buckets = MakeBuckets(reduced, bucket_bytes_);
   for (size_t b = 0; b < buckets.size(); ++b) {
     const std::vector<size_t>& bucket = buckets[b];
+    if (TotalNumel(reduced, bucket) == 0) continue;  // same shapes everywhere: skipped by all
     torch::Tensor flat = at::empty({TotalNumel(reduced, bucket)}, reduced[bucket[0]].options());
     int64_t offset = 0;
     for (size_t i : bucket) {
