@@ -9,7 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "ijepa/checkpoint/state_dict.h"
+#include "ijepa/checkpoint/model_checkpoint.h"
 #include "ijepa/checkpoint/torch_file.h"
 #include "ijepa/models/model_config.h"
 #include "ijepa/training/config.h"
@@ -76,21 +76,17 @@ absl::StatusOr<LoadedEncoder> LoadEncoder(const EncoderSpec& spec, const c10::De
     out.id = absl::StrCat("random_init:", spec.seed, ":", out.model.SerializeAsString());
   } else {
     const std::string key = spec.target_encoder ? "target_encoder" : "encoder";
-    auto weights = dict->find(c10::IValue(key));
-    if (weights == dict->end()) {
-      return absl::NotFoundError(absl::StrCat(spec.checkpoint, ": no '", key, "' state dict"));
-    }
-    absl::StatusOr<checkpoint::StateDict> state =
-        checkpoint::StateDictFromIValue(weights->value(), spec.checkpoint + ": " + key);
-    if (!state.ok()) return state.status();
-    absl::Status loaded = checkpoint::LoadStateDict(*out.encoder, *state, /*strict=*/true);
+    absl::Status loaded = checkpoint::LoadEncoderFromCheckpoint(
+        c10::IValue(*dict), spec.checkpoint, *out.encoder,
+        spec.target_encoder ? checkpoint::EncoderSource::kTargetEncoder : checkpoint::EncoderSource::kEncoder,
+        /*strict=*/true);
     if (!loaded.ok()) {
       std::string hint;
       if (!out.pretrain_data.has_value()) {
         hint = " (the checkpoint embeds no config: set its architecture with --set model.model_name=... "
                "--set model.patch_size=... --set model.crop_size=... --set model.in_chans=...)";
       }
-      return absl::Status(loaded.code(), absl::StrCat(spec.checkpoint, ": ", key, ": ", loaded.message(), hint));
+      return absl::Status(loaded.code(), absl::StrCat(loaded.message(), hint));
     }
     out.weights = key;
     out.id = absl::StrCat(FileId(spec.checkpoint), ":", key);
