@@ -39,8 +39,9 @@ std::shared_ptr<ImageFolderDataset> BenchmarkDataset() {
   return dataset;
 }
 
-std::shared_ptr<const Transform> TrainTransform(bool scaled_decode) {
-  TransformOptions options;  // RandomResizedCrop(224, scale 0.3-1), ImageNet normalization
+std::shared_ptr<const Transform> TrainTransform(bool scaled_decode, int crop_size = 224) {
+  TransformOptions options;  // RandomResizedCrop(crop_size, scale 0.3-1), ImageNet normalization
+  options.crop_size = crop_size;
   options.allow_scaled_decode = scaled_decode;
   return std::make_shared<Transform>(options);
 }
@@ -48,7 +49,7 @@ std::shared_ptr<const Transform> TrainTransform(bool scaled_decode) {
 // One sample at a time on each benchmark thread: read, decode, crop + resize, normalize.
 void BM_DecodeCropNormalize(benchmark::State& state) {
   const auto dataset = BenchmarkDataset();
-  const auto transform = TrainTransform(state.range(0) != 0);
+  const auto transform = TrainTransform(state.range(0) != 0, static_cast<int>(state.range(1)));
   std::vector<float> out(transform->output_size());
   int64_t index = state.thread_index();
   for (auto _ : state) {
@@ -66,7 +67,15 @@ void BM_DecodeCropNormalize(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_DecodeCropNormalize)->ArgName("scaled_decode")->Arg(0)->Arg(1)->Threads(1)->Threads(2)->UseRealTime();
+// At 224 from 500x375 the crop is never 2x the output, so scaled decoding cannot apply; at 112 it
+// often can (crops of at least 224x224), which shows what it saves.
+BENCHMARK(BM_DecodeCropNormalize)
+    ->ArgNames({"scaled_decode", "crop"})
+    ->Args({1, 224})
+    ->Threads(1)
+    ->Threads(2)
+    ->UseRealTime();
+BENCHMARK(BM_DecodeCropNormalize)->ArgNames({"scaled_decode", "crop"})->Args({0, 112})->Args({1, 112})->UseRealTime();
 
 // The two halves separately, one thread: JPEG decode of a 500x375 file, and crop + resize +
 // normalize of the decoded image.
@@ -115,7 +124,7 @@ void BM_DataLoader(benchmark::State& state) {
   }
   state.SetItemsProcessed(images);
 }
-BENCHMARK(BM_DataLoader)->ArgNames({"workers", "scaled_decode"})->Args({1, 0})->Args({2, 0})->Args({1, 1})->Args({2, 1})->UseRealTime();
+BENCHMARK(BM_DataLoader)->ArgNames({"workers", "scaled_decode"})->Args({1, 1})->Args({2, 1})->UseRealTime();
 
 }  // namespace
 }  // namespace ijepa::data

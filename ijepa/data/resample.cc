@@ -47,9 +47,9 @@ Taps ComputeTaps(int in_size, double in0, double in1, int out_size, int window_s
 
 }  // namespace
 
-std::vector<float> ResampleBilinear(const Image& image, const Box& box, int out_width, int out_height,
-                                    int window_left, int window_top, int window_width,
-                                    int window_height, bool to_grey) {
+void ResampleBilinear(const Image& image, const Box& box, int out_width, int out_height, int window_left,
+                      int window_top, int window_width, int window_height, bool to_grey,
+                      std::vector<float>& result) {
   const int source_channels = image.channels;
   const bool grey = to_grey || source_channels == 1;
   const int channels = grey ? 1 : 3;
@@ -73,10 +73,13 @@ std::vector<float> ResampleBilinear(const Image& image, const Box& box, int out_
   }
   col_end = std::max(col_end, col_begin);
   // Horizontal pass over the rows the vertical pass reads: [row][column][channel].
-  std::vector<float> rows(static_cast<size_t>(row_end - row_begin) * window_width * channels, 0.0f);
+  // Scratch buffers live per thread: allocating and freeing a few MB per sample makes glibc
+  // hand pages back to the kernel and fault them in again, which cost more than the filtering.
+  thread_local std::vector<float> rows, source_row, accumulator;
+  rows.assign(static_cast<size_t>(row_end - row_begin) * window_width * channels, 0.0f);
   // Source row as float once (luma for grey output of an RGB image), so the tap loops below are
   // plain float multiply-adds.
-  std::vector<float> source_row(static_cast<size_t>(image.width) * channels);
+  source_row.resize(static_cast<size_t>(image.width) * channels);
   for (int r = row_begin; r < row_end; ++r) {
     const uint8_t* __restrict source =
         image.pixels.data() + static_cast<size_t>(r) * image.width * source_channels;
@@ -115,8 +118,8 @@ std::vector<float> ResampleBilinear(const Image& image, const Box& box, int out_
   }
   // Vertical pass into planar output, scaled to [0, 1].
   const size_t plane = static_cast<size_t>(window_height) * window_width;
-  std::vector<float> result(plane * channels, 0.0f);
-  std::vector<float> accumulator(static_cast<size_t>(window_width) * channels);
+  result.resize(plane * channels);
+  accumulator.resize(static_cast<size_t>(window_width) * channels);
   for (int i = 0; i < window_height; ++i) {
     std::fill(accumulator.begin(), accumulator.end(), 0.0f);
     const float* w = &vertical.weights[static_cast<size_t>(i) * vertical.max_taps];
@@ -135,6 +138,14 @@ std::vector<float> ResampleBilinear(const Image& image, const Box& box, int out_
       }
     }
   }
+}
+
+std::vector<float> ResampleBilinear(const Image& image, const Box& box, int out_width, int out_height,
+                                    int window_left, int window_top, int window_width,
+                                    int window_height, bool to_grey) {
+  std::vector<float> result;
+  ResampleBilinear(image, box, out_width, out_height, window_left, window_top, window_width, window_height,
+                   to_grey, result);
   return result;
 }
 

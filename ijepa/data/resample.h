@@ -24,6 +24,11 @@ std::vector<float> ResampleBilinear(const Image& image, const Box& box, int out_
                                     int window_left, int window_top, int window_width,
                                     int window_height, bool to_grey);
 
+// As above, into `result` (resized as needed), so a caller can reuse one buffer.
+void ResampleBilinear(const Image& image, const Box& box, int out_width, int out_height, int window_left,
+                      int window_top, int window_width, int window_height, bool to_grey,
+                      std::vector<float>& result);
+
 // PIL's convert("L") luma of one RGB pixel: (299 R + 587 G + 114 B) / 1000, rounded.
 inline uint8_t PilLuma(uint8_t r, uint8_t g, uint8_t b) {
   return static_cast<uint8_t>((r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16);

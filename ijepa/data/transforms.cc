@@ -242,15 +242,15 @@ void Transform::Apply(const Image& image, const TransformParams& p, float* out) 
   const TransformOptions& o = options_;
   const int size = o.crop_size;
   const bool to_grey = o.channels == 1 && image.channels == 3;
-  std::vector<float> planes;
+  thread_local std::vector<float> planes, grey, scratch;  // reused: see ResampleBilinear
   if (o.mode == TransformOptions::Mode::kRandomResizedCrop) {
     const double sy = static_cast<double>(image.height) / p.original_height;
     const double sx = static_cast<double>(image.width) / p.original_width;
     const Box box{p.left * sx, p.top * sy, (p.left + p.width) * sx, (p.top + p.height) * sy};
-    planes = ResampleBilinear(image, box, size, size, 0, 0, size, size, to_grey);
+    ResampleBilinear(image, box, size, size, 0, 0, size, size, to_grey, planes);
   } else {
     const Box box{0, 0, static_cast<double>(image.width), static_cast<double>(image.height)};
-    planes = ResampleBilinear(image, box, p.width, p.height, p.left, p.top, size, size, to_grey);
+    ResampleBilinear(image, box, p.width, p.height, p.left, p.top, size, size, to_grey, planes);
   }
   const int work_channels = static_cast<int>(planes.size() / (static_cast<size_t>(size) * size));
   const size_t n = static_cast<size_t>(size) * size;
@@ -262,7 +262,7 @@ void Transform::Apply(const Image& image, const TransformParams& p, float* out) 
       }
     }
   }
-  std::vector<float> grey(work_channels == 3 ? n : 0);
+  grey.resize(work_channels == 3 ? n : 0);
   auto compute_grey = [&] { Grayscale(&planes[0], &planes[n], &planes[2 * n], grey.data(), n); };
   if (p.jitter) {
     for (int op : p.jitter_order) {
@@ -291,7 +291,6 @@ void Transform::Apply(const Image& image, const TransformParams& p, float* out) 
     for (int c = 0; c < 3; ++c) std::copy(grey.begin(), grey.end(), planes.begin() + c * n);
   }
   if (p.blur) {
-    std::vector<float> scratch;
     for (int c = 0; c < work_channels; ++c) GaussianBlurPlane(&planes[c * n], size, size, p.blur_sigma, scratch);
   }
   for (int c = 0; c < o.channels; ++c) {
