@@ -32,6 +32,7 @@ class CifarDataset : public Dataset {
                                                                 std::string what);
 
   int64_t size() const override { return static_cast<int64_t>(labels_.size()); }
+  using Dataset::Load;  // the DownscaleFn overload: nothing to shrink here
   absl::StatusOr<Example> Load(int64_t index) const override;
   int64_t num_classes() const override { return NumClasses(kind_); }
   const std::vector<int64_t>& labels() const override { return labels_; }
