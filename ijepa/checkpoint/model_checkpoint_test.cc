@@ -6,7 +6,8 @@
 #include <string>
 
 #include <gtest/gtest.h>
-#include <torch/torch.h>
+#include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
@@ -53,7 +54,7 @@ void ExpectFormulaValues(const torch::nn::Module& module, const KeyShapes& offic
   for (size_t k = 0; k < official_order.size(); ++k) {
     const std::string& name = official_order[k].first;
     ASSERT_EQ(values.count(name), 1u) << name;
-    EXPECT_TRUE(torch::equal(values[name], Formula(first_k + static_cast<int64_t>(k), values[name].sizes()))) << name;
+    EXPECT_TRUE(at::equal(values[name], Formula(first_k + static_cast<int64_t>(k), values[name].sizes()))) << name;
   }
 }
 
@@ -74,8 +75,8 @@ TEST(ModelCheckpointTest, LoadsTheContextEncoderAndPredictor) {
   ASSERT_TRUE(p.ok()) << p;
   ExpectFormulaValues(*predictor, OfficialPredictorShapes(TinyPredictorOptions()), 100);
   // The loaded model runs: [B, N, D] features.
-  torch::NoGradGuard no_grad;
-  EXPECT_EQ(encoder->forward(torch::zeros({1, 3, 8, 8})).sizes(), torch::IntArrayRef({1, 4, 8}));
+  c10::NoGradGuard no_grad;
+  EXPECT_EQ(encoder->forward(at::zeros({1, 3, 8, 8})).sizes(), at::IntArrayRef({1, 4, 8}));
 }
 
 TEST(ModelCheckpointTest, ReportsAMismatchedModelByName) {
