@@ -17,6 +17,7 @@ exactly representable in float16, bfloat16, float32 and float64. Files:
                           _metadata, AdamW state with int keys, scaler None).
   tensors.pt              dtypes (fp16, bf16, ...), non-contiguous views and shared storages.
   legacy.pt               the pre-1.6 (non-zip) format.
+  big_endian.pt           tensors.pt with a PyTorch 2.1 byteorder record saying 'big'.
   hostile_os_system.pt    a torch.save zip whose pickle calls os.system.
   hostile_eval.pt         the same with builtins.eval.
   truncated.pth.tar       official_tiny.pth.tar cut in half.
@@ -303,6 +304,12 @@ def main():
     flipped = bytearray(official)
     flipped[record_offset(official, '/data.pkl') + 200] ^= 0x01
     write('bitflip_pickle.pth.tar', bytes(flipped))
+
+    # A big-endian file as PyTorch >= 2.1 marks it (a byteorder record); the tensors are unchanged.
+    with zipfile.ZipFile(io.BytesIO(tensors)) as z, zipfile.ZipFile(os.path.join(out, 'big_endian.pt'), 'w') as w:
+        for info in z.infolist():
+            w.writestr(info, z.read(info))
+        w.writestr('archive/byteorder', 'big')
 
     # Fuzz corpus: data.pkl alone (the fuzz target's main mode) and whole small archives.
     for name, data in [('official', official), ('tensors', tensors), ('hostile', hostile),

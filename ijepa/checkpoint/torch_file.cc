@@ -158,6 +158,16 @@ absl::StatusOr<c10::IValue> ReadArchive(std::shared_ptr<ClampedReadAdapter> in, 
     }
   }
 
+  // PyTorch >= 2.1 records the byte order of tensor data; storages are read as little-endian here.
+  if (auto it = index.find(root + "byteorder"); it != index.end()) {
+    absl::StatusOr<std::string> order = ReadSmallStoredEntry(
+        [&in](uint64_t pos, void* buf, size_t n) { return in->read(pos, buf, n); }, in->size(), *it->second, 16, what);
+    if (!order.ok()) return order.status();
+    if (*order != "little") {
+      return absl::UnimplementedError(absl::StrCat(what, ": tensor data is stored with byte order '",
+                                                   absl::CEscape(*order), "'; only little-endian files are supported"));
+    }
+  }
   try {
     caffe2::serialize::PyTorchStreamReader reader(std::static_pointer_cast<caffe2::serialize::ReadAdapterInterface>(in));
     if (index.count(root + "data.pkl") == 0 || !reader.hasRecord("data.pkl")) {

@@ -228,6 +228,10 @@ TEST(ReadTorchFileTest, RejectsLegacyAndForeignFiles) {
   EXPECT_EQ(legacy.status().code(), absl::StatusCode::kUnimplemented);
   EXPECT_NE(legacy.status().message().find("unsupported legacy format"), std::string::npos) << legacy.status();
 
+  auto big_endian = ReadTorchFile(kTestData + "big_endian.pt");
+  EXPECT_EQ(big_endian.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_NE(big_endian.status().message().find("byte order 'big'"), std::string::npos) << big_endian.status();
+
   auto missing = ReadTorchFile(kTestData + "no_such_file.pt");
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
   EXPECT_NE(missing.status().message().find("no_such_file.pt"), std::string::npos);
