@@ -59,6 +59,20 @@ TEST(ConvertTest, DetectsBothLayouts) {
   EXPECT_NE(missing.status().message().find("no 'predictor' state dict"), std::string::npos) << missing.status();
 }
 
+TEST(ConvertTest, EachDirectionIsIdempotent) {
+  auto official = ReadTorchFile(kOfficialTiny);
+  ASSERT_TRUE(official.ok()) << official.status();
+  // Official (or a multi-process trainer file, also prefixed) to official: one prefix, not two.
+  auto again = ConvertCheckpoint(*official, CheckpointLayout::kOfficial, "x");
+  ASSERT_TRUE(again.ok()) << again.status();
+  ExpectSameTree(*official, again->value, "");
+  auto project = ConvertCheckpoint(*official, CheckpointLayout::kProject, "x");
+  ASSERT_TRUE(project.ok());
+  auto project_again = ConvertCheckpoint(project->value, CheckpointLayout::kProject, "x");
+  ASSERT_TRUE(project_again.ok());
+  ExpectSameTree(project->value, project_again->value, "");
+}
+
 TEST(ConvertTest, OfficialToProjectAndBackIsLosslessThroughFiles) {
   auto official = ReadTorchFile(kOfficialTiny);
   ASSERT_TRUE(official.ok()) << official.status();
