@@ -1,13 +1,17 @@
 #include "ijepa/eval/evaluation.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
+#include <png.h>
 #include <torch/utils.h>
 
+#include "ijepa/data/data_config.h"
 #include "ijepa/data/subset.h"
 #include "ijepa/eval/eval_config.h"
 #include "ijepa/eval/testing.h"
@@ -141,6 +145,72 @@ TEST_F(EvaluationTest, RawPixelsAloneAndErrors) {
       RunEvaluation(inputs_, Options("protocol { per_class: 500 }"), c10::Device(c10::kCPU));
   ASSERT_FALSE(too_many.ok());
   EXPECT_NE(too_many.status().message().find("500_per_class"), std::string::npos) << too_many.status();
+}
+
+// Writes a grey 8x8 PNG whose brightness depends on `label`.
+void WritePng(const std::string& path, int label, int variant) {
+  std::vector<uint8_t> pixels(64);
+  for (int i = 0; i < 64; ++i) pixels[i] = static_cast<uint8_t>(40 + 70 * label + (i * 7 + variant * 13) % 20);
+  png_image image{};
+  image.version = PNG_IMAGE_VERSION;
+  image.width = 8;
+  image.height = 8;
+  image.format = PNG_FORMAT_GRAY;
+  ASSERT_TRUE(png_image_write_to_file(&image, path.c_str(), 0, pixels.data(), 8, nullptr)) << image.message;
+}
+
+TEST(EvaluationSubsetFileTest, SubsetFileProtocolUsesExactlyTheListedImages) {
+  namespace fs = std::filesystem;
+  const std::string root = ::testing::TempDir() + "/folder";
+  fs::remove_all(root);
+  const char* classes[] = {"ant", "bee", "cat"};
+  std::ofstream subset(::testing::TempDir() + "/subset.txt");
+  for (int c = 0; c < 3; ++c) {
+    for (const char* split : {"train", "val"}) {
+      fs::create_directories(root + "/" + split + "/" + classes[c]);
+      for (int i = 0; i < 4; ++i) {
+        const std::string name = std::string(classes[c]) + "_" + split + std::to_string(i) + ".png";
+        WritePng(root + "/" + split + "/" + classes[c] + "/" + name, c, i);
+        if (std::string(split) == "train" && i < 2) subset << name << "\n";  // 2 listed per class
+      }
+    }
+  }
+  subset.close();
+  data::DataConfig config;
+  config.set_dataset(data::DataConfig::IMAGE_FOLDER);
+  config.set_root_path(root);
+  config.set_crop_size(8);
+  config.set_channels(1);
+  auto train = data::OpenDataset(config, "train");
+  auto test = data::OpenDataset(config, "val");
+  ASSERT_TRUE(train.ok() && test.ok()) << train.status() << test.status();
+  EvalInputs inputs;
+  inputs.train = *train;
+  inputs.test = *test;
+  inputs.data = config;
+  absl::StatusOr<EvalConfig> eval = ParseEvalConfigText(
+      "raw_pixels: true val_fraction: 0.5 protocol { subset_file: '" + ::testing::TempDir() +
+          "/subset.txt' } linear { training { epochs: 10 batch_size: 4 lrs: [0.1] weight_decays: [0] } }",
+      "test");
+  ASSERT_TRUE(eval.ok()) << eval.status();
+  absl::StatusOr<EvalOptions> options = EvalOptionsFromConfig(*eval);
+  ASSERT_TRUE(options.ok()) << options.status();
+  absl::StatusOr<EvalResults> r = RunEvaluation(inputs, *options, c10::Device(c10::kCPU));
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->protocols.size(), 1u);
+  EXPECT_EQ(r->protocols[0].protocol.name, "subset");
+  EXPECT_EQ(r->protocols[0].num_labeled, 6);
+  EXPECT_EQ(r->num_test, 12);
+  ASSERT_FALSE(r->scores.empty());
+  EXPECT_EQ(r->scores[0].num_train, 6);
+  EXPECT_EQ(r->scores[0].num_val, 3);
+  EXPECT_DOUBLE_EQ(r->scores[0].test.top1, 100.0);  // classes differ in brightness
+
+  // A listed image that does not exist fails with the file and line.
+  { std::ofstream(::testing::TempDir() + "/subset.txt", std::ios::app) << "dog_1.png\n"; }
+  absl::StatusOr<EvalResults> bad = RunEvaluation(inputs, *options, c10::Device(c10::kCPU));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("subset.txt:7"), std::string::npos) << bad.status();
 }
 
 }  // namespace
