@@ -97,7 +97,7 @@ double ScheduledLr(const TrainOptions& o, int64_t step, int64_t total_steps) {
   }
 }
 
-void TrainHead(ProbeHeadImpl& head, const LabeledFeatures& train, const TrainOptions& options,
+bool TrainHead(ProbeHeadImpl& head, const LabeledFeatures& train, const TrainOptions& options,
                const c10::Device& device) {
   const int64_t n = train.size();
   TORCH_CHECK(n >= 2, "TrainHead needs at least 2 training examples, got ", n);
@@ -114,6 +114,7 @@ void TrainHead(ProbeHeadImpl& head, const LabeledFeatures& train, const TrainOpt
   at::Generator gen = at::detail::createCPUGenerator(options.seed);
   head.train();
   int64_t step = 0;
+  at::Tensor last_loss;
   for (int64_t epoch = 0; epoch < options.epochs; ++epoch) {
     at::Tensor order = at::randperm(n, gen, at::TensorOptions().dtype(at::kLong));
     for (int64_t b = 0; b < steps_per_epoch; ++b, ++step) {
@@ -123,13 +124,20 @@ void TrainHead(ProbeHeadImpl& head, const LabeledFeatures& train, const TrainOpt
       SetLr(*optimizer, ScheduledLr(options, step, total_steps));
       optimizer->zero_grad();
       at::Tensor loss = torch::nn::functional::cross_entropy(head.forward(x), y);
-      TORCH_CHECK(std::isfinite(loss.item<double>()), "probe loss is not finite at epoch ", epoch,
-                  " (lr ", options.lr, ")");
       loss.backward();
       optimizer->step();
+      last_loss = loss.detach();
+    }
+    // Checked once per epoch: a per-step .item() would synchronise a GPU every step.
+    if (!std::isfinite(last_loss.item<double>())) {
+      LOG(WARNING) << "probe diverged at epoch " << epoch << " (lr " << options.lr << ", weight decay "
+                   << options.weight_decay << ")";
+      head.eval();
+      return false;
     }
   }
   head.eval();
+  return true;
 }
 
 at::Tensor PredictLogits(ProbeHeadImpl& head, const at::Tensor& features, int64_t batch_size,
@@ -181,9 +189,11 @@ ProbeFit SweepAndFit(const HeadFactory& make_head, const LabeledFeatures& train,
         o.lr = lr;
         o.weight_decay = wd;
         std::shared_ptr<ProbeHeadImpl> head = make_head();
-        TrainHead(*head, train, o, device);
+        // A diverging grid point scores 0 on validation instead of ending the sweep.
         const double top1 =
-            TopKAccuracy(PredictLogits(*head, val.features, o.batch_size, device), val.labels).top1;
+            TrainHead(*head, train, o, device)
+                ? TopKAccuracy(PredictLogits(*head, val.features, o.batch_size, device), val.labels).top1
+                : 0.0;
         fit.sweep.push_back({lr, wd, top1});
         VLOG(1) << "sweep lr=" << lr << " wd=" << wd << " val_top1=" << top1;
         if (top1 > best) {
@@ -200,7 +210,8 @@ ProbeFit SweepAndFit(const HeadFactory& make_head, const LabeledFeatures& train,
   o.lr = fit.lr;
   o.weight_decay = fit.weight_decay;
   std::shared_ptr<ProbeHeadImpl> head = make_head();
-  TrainHead(*head, final_train, o, device);
+  TORCH_CHECK(TrainHead(*head, final_train, o, device), "the final probe fit diverged (lr ", o.lr,
+              ", weight decay ", o.weight_decay, "): lower the learning rates of the grid");
   fit.num_train = final_train.size();
   fit.test = TopKAccuracy(PredictLogits(*head, test.features, o.batch_size, device), test.labels);
   fit.seconds = SecondsSince(start);

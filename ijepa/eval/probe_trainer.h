@@ -36,8 +36,9 @@ struct TrainOptions {
 double ScheduledLr(const TrainOptions& options, int64_t step, int64_t total_steps);
 
 // Trains `head` in place on `train` (features moved to `device` batch by batch; the head must
-// already be on `device`). Throws c10::Error on shape mismatches.
-void TrainHead(ProbeHeadImpl& head, const LabeledFeatures& train, const TrainOptions& options,
+// already be on `device`). Returns false, stopping early, when the loss becomes non-finite
+// (checked at the end of each epoch). Throws c10::Error on shape mismatches.
+bool TrainHead(ProbeHeadImpl& head, const LabeledFeatures& train, const TrainOptions& options,
                const c10::Device& device);
 
 // Logits [N, num_classes] of `head` in eval mode, no grad, batched.
@@ -76,7 +77,8 @@ struct ProbeFit {
 
 // Grid-searches lr x weight_decay on `val` (never on `test`), refits with the best point
 // (ties: first in grid order, lr-major), and reports accuracy on `test`. With an empty `val` the
-// grid must have exactly one point.
+// grid must have exactly one point. A grid point that diverges scores 0 on validation; a final
+// fit that diverges throws c10::Error.
 ProbeFit SweepAndFit(const HeadFactory& make_head, const LabeledFeatures& train,
                      const LabeledFeatures& val, const LabeledFeatures& test,
                      const SweepOptions& options, const c10::Device& device);

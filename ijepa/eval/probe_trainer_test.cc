@@ -191,5 +191,32 @@ TEST(AttentiveProbeTest, LearnsMarkedTokenTask) {
   EXPECT_THROW(head->forward(at::zeros({2, dim})), c10::Error);
 }
 
+TEST(LinearProbeTest, DivergenceIsReportedAndSkippedInASweep) {
+  // Large, unseparable features: a learning rate of 1e38 overflows the weights to inf / nan.
+  at::Generator gen = at::detail::createCPUGenerator(3);
+  LabeledFeatures train{at::empty({64, 4}).normal_(0.0, 1e3, gen), at::randint(3, {64}, gen, at::kLong)};
+  LabeledFeatures val{at::empty({30, 4}).normal_(0.0, 1e3, gen), at::randint(3, {30}, gen, at::kLong)};
+  HeadFactory make = [] {
+    return std::make_shared<LinearClassifierImpl>(LinearClassifierOptions{4, 3, false, 0.01, 0});
+  };
+  TrainOptions o;
+  o.epochs = 20;
+  o.batch_size = 8;
+  o.lr = 1e38;
+  EXPECT_FALSE(TrainHead(*make(), train, o, kCpu));
+  o.lr = 1e-6;
+  EXPECT_TRUE(TrainHead(*make(), train, o, kCpu));
+  SweepOptions s;
+  s.train = o;
+  s.lrs = {1e38, 1e-6};
+  ProbeFit fit = SweepAndFit(make, train, val, val, s, kCpu);
+  ASSERT_EQ(fit.sweep.size(), 2u);
+  EXPECT_EQ(fit.sweep[0].val_top1, 0.0);
+  EXPECT_GT(fit.sweep[1].val_top1, 0.0);
+  EXPECT_DOUBLE_EQ(fit.lr, 1e-6);
+  s.lrs = {1e38};
+  EXPECT_THROW(SweepAndFit(make, train, val, val, s, kCpu), c10::Error);
+}
+
 }  // namespace
 }  // namespace ijepa::eval
