@@ -1,75 +1,18 @@
 #include "ijepa/eval/eval_config.h"
 
-#include <google/protobuf/descriptor.h>
-#include <google/protobuf/io/tokenizer.h>
-#include <google/protobuf/text_format.h>
-
+#include <algorithm>
 #include <cmath>
-#include <fstream>
-#include <memory>
-#include <sstream>
-#include <vector>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
-#include "absl/strings/strip.h"
+#include "ijepa/common/text_proto.h"
 
 namespace ijepa::eval {
 namespace {
 
-using google::protobuf::FieldDescriptor;
-using google::protobuf::Message;
-using google::protobuf::Reflection;
-
-class CollectErrors : public google::protobuf::io::ErrorCollector {
- public:
-  void AddError(int line, google::protobuf::io::ColumnNumber column,
-                const std::string& message) override {
-    errors_.push_back(absl::StrCat(line + 1, ":", column + 1, ": ", message));
-  }
-  std::string Joined() const { return absl::StrJoin(errors_, "; "); }
-
- private:
-  std::vector<std::string> errors_;
-};
-
 absl::Status FieldError(absl::string_view field, absl::string_view expected, const absl::AlphaNum& got) {
   return absl::InvalidArgumentError(
       absl::StrCat("eval config field ", field, " must be ", expected, ", got ", got.Piece()));
-}
-
-// Sets a singular scalar field, or appends to a repeated one, from its text-format spelling.
-absl::Status SetScalar(Message* message, const FieldDescriptor* field, absl::string_view value,
-                       absl::string_view path) {
-  std::string text(absl::StripAsciiWhitespace(value));
-  const Reflection* reflection = message->GetReflection();
-  if (field->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
-    if (text.size() >= 2 && (text.front() == '"' || text.front() == '\'') && text.back() == text.front()) {
-      text = text.substr(1, text.size() - 2);
-    }
-    if (field->is_repeated()) {
-      reflection->AddString(message, field, text);
-    } else {
-      reflection->SetString(message, field, text);
-    }
-    return absl::OkStatus();
-  }
-  if (!google::protobuf::TextFormat::ParseFieldValueFromString(text, field, message)) {
-    std::string expected = field->cpp_type_name();
-    if (field->cpp_type() == FieldDescriptor::CPPTYPE_ENUM) {
-      std::vector<std::string> names;
-      for (int i = 0; i < field->enum_type()->value_count(); ++i) {
-        names.push_back(field->enum_type()->value(i)->name());
-      }
-      expected = absl::StrCat("one of ", absl::StrJoin(names, ", "));
-    }
-    return absl::InvalidArgumentError(absl::StrCat("--set ", path, ": cannot parse '", text, "' as ", expected));
-  }
-  return absl::OkStatus();
 }
 
 absl::Status ValidateTraining(const ProbeTrainingConfig& t, absl::string_view section) {
@@ -129,99 +72,22 @@ std::string FormatNumber(double v) { return absl::StrCat(v); }
 
 }  // namespace
 
-absl::StatusOr<EvalConfig> ParseEvalConfigText(std::string_view text, std::string_view source_view) {
-  const absl::string_view source(source_view.data(), source_view.size());
+absl::StatusOr<EvalConfig> ParseEvalConfigText(std::string_view text, std::string_view source) {
   EvalConfig config;
-  google::protobuf::TextFormat::Parser parser;
-  CollectErrors errors;
-  parser.RecordErrorsTo(&errors);
-  if (!parser.ParseFromString(std::string(text), &config)) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot parse EvalConfig from ", source, ": ", errors.Joined()));
-  }
+  absl::Status status = common::ParseTextProto(text, source, &config);
+  if (!status.ok()) return status;
   return config;
 }
 
 absl::StatusOr<EvalConfig> LoadEvalConfigFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot open eval config file ", path));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) return absl::DataLossError(absl::StrCat("cannot read eval config file ", path));
-  return ParseEvalConfigText(buffer.str(), path);
+  EvalConfig config;
+  absl::Status status = common::LoadTextProtoFile(path, &config);
+  if (!status.ok()) return status;
+  return config;
 }
 
-absl::Status ApplyEvalOverride(std::string_view assignment_view, EvalConfig* config) {
-  const absl::string_view assignment(assignment_view.data(), assignment_view.size());
-  const size_t eq = assignment.find('=');
-  if (eq == absl::string_view::npos || eq == 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--set expects path.to.field=value (e.g. linear.training.epochs=50), got '",
-                     std::string(assignment), "'"));
-  }
-  const std::string path(absl::StripAsciiWhitespace(assignment.substr(0, eq)));
-  const absl::string_view value = assignment.substr(eq + 1);
-  const std::vector<std::string> parts = absl::StrSplit(path, '.');
-  Message* message = config;
-  for (size_t i = 0; i < parts.size(); ++i) {
-    std::string name = parts[i];
-    int index = -1;
-    if (const size_t bracket = name.find('['); bracket != std::string::npos) {
-      if (name.back() != ']' ||
-          !absl::SimpleAtoi(name.substr(bracket + 1, name.size() - bracket - 2), &index) || index < 0) {
-        return absl::InvalidArgumentError(absl::StrCat("--set ", path, ": malformed index in '", name, "'"));
-      }
-      name = name.substr(0, bracket);
-    }
-    const google::protobuf::Descriptor* descriptor = message->GetDescriptor();
-    const FieldDescriptor* field = descriptor->FindFieldByName(name);
-    if (field == nullptr) {
-      std::vector<std::string> names;
-      for (int f = 0; f < descriptor->field_count(); ++f) names.push_back(descriptor->field(f)->name());
-      return absl::InvalidArgumentError(absl::StrCat("--set ", path, ": ", descriptor->name(), " has no field '",
-                                                     name, "' (fields: ", absl::StrJoin(names, ", "), ")"));
-    }
-    const Reflection* reflection = message->GetReflection();
-    const bool last = i + 1 == parts.size();
-    if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-      if (last) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("--set ", path, ": is a section; set one of its fields (", path, ".FIELD=...)"));
-      }
-      if (field->is_repeated()) {
-        const int size = reflection->FieldSize(*message, field);
-        if (index < 0 || index > size) {
-          return absl::InvalidArgumentError(absl::StrCat("--set ", path, ": '", name, "' is repeated (", size,
-                                                         " elements): write ", name, "[i] with i <= ", size));
-        }
-        message = index == size ? reflection->AddMessage(message, field)
-                                : reflection->MutableRepeatedMessage(message, field, index);
-      } else {
-        if (index >= 0) return absl::InvalidArgumentError(absl::StrCat("--set ", path, ": '", name, "' is not repeated"));
-        message = reflection->MutableMessage(message, field);
-      }
-      continue;
-    }
-    if (!last) return absl::InvalidArgumentError(absl::StrCat("--set ", path, ": '", name, "' is not a section"));
-    if (index >= 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--set ", path, ": give the whole list instead (", name, "=v1,v2,...)"));
-    }
-    if (field->is_repeated()) {
-      absl::string_view list = absl::StripAsciiWhitespace(value);
-      if (absl::ConsumePrefix(&list, "[") && !absl::ConsumeSuffix(&list, "]")) {
-        return absl::InvalidArgumentError(absl::StrCat("--set ", path, ": missing ']'"));
-      }
-      reflection->ClearField(message, field);
-      if (absl::StripAsciiWhitespace(list).empty()) return absl::OkStatus();
-      for (absl::string_view item : absl::StrSplit(list, ',')) {
-        absl::Status status = SetScalar(message, field, item, path);
-        if (!status.ok()) return status;
-      }
-      return absl::OkStatus();
-    }
-    return SetScalar(message, field, value, path);
-  }
-  return absl::OkStatus();
+absl::Status ApplyEvalOverride(std::string_view assignment, EvalConfig* config) {
+  return common::ApplyTextProtoOverride(assignment, "linear.training.epochs=50", config);
 }
 
 absl::StatusOr<EvalOptions> EvalOptionsFromConfig(const EvalConfig& config) {

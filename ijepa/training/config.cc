@@ -1,21 +1,14 @@
 #include "ijepa/training/config.h"
 
-#include <google/protobuf/descriptor.h>
-#include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
 
-#include <fstream>
-#include <memory>
-#include <sstream>
-#include <vector>
+#include <string_view>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
+#include "ijepa/common/text_proto.h"
 #include "ijepa/data/data_config.h"
 #include "ijepa/masking/mask_options.h"
 #include "ijepa/models/model_config.h"
@@ -23,62 +16,9 @@
 namespace ijepa::training {
 namespace {
 
-using google::protobuf::FieldDescriptor;
-using google::protobuf::Message;
-using google::protobuf::Reflection;
-
-class CollectErrors : public google::protobuf::io::ErrorCollector {
- public:
-  void AddError(int line, google::protobuf::io::ColumnNumber column,
-                const std::string& message) override {
-    errors_.push_back(absl::StrCat(line + 1, ":", column + 1, ": ", message));
-  }
-  void AddWarning(int line, google::protobuf::io::ColumnNumber column,
-                  const std::string& message) override {}
-  std::string Joined() const { return absl::StrJoin(errors_, "; "); }
-
- private:
-  std::vector<std::string> errors_;
-};
-
 absl::Status FieldError(absl::string_view field, absl::string_view expected, absl::string_view got) {
   return absl::InvalidArgumentError(
       absl::StrCat("config field ", field, " must be ", expected, ", got ", got));
-}
-
-// Sets a scalar (or appends to a repeated) field from its text-format spelling.
-absl::Status SetFromText(Message* message, const FieldDescriptor* field, absl::string_view value,
-                         absl::string_view path) {
-  std::string text(absl::StripAsciiWhitespace(value));
-  if (field->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
-    if (text.size() >= 2 && (text.front() == '"' || text.front() == '\'') &&
-        text.back() == text.front()) {
-      text = text.substr(1, text.size() - 2);
-    }
-    if (field->is_repeated()) {
-      message->GetReflection()->AddString(message, field, text);
-    } else {
-      message->GetReflection()->SetString(message, field, text);
-    }
-    return absl::OkStatus();
-  }
-  if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--set ", path, ": is a message; set one of its fields (", path, ".FIELD=...)"));
-  }
-  if (!google::protobuf::TextFormat::ParseFieldValueFromString(text, field, message)) {
-    std::string expected = field->cpp_type_name();
-    if (field->cpp_type() == FieldDescriptor::CPPTYPE_ENUM) {
-      std::vector<std::string> names;
-      for (int i = 0; i < field->enum_type()->value_count(); ++i) {
-        names.push_back(field->enum_type()->value(i)->name());
-      }
-      expected = absl::StrCat("one of ", absl::StrJoin(names, ", "));
-    }
-    return absl::InvalidArgumentError(
-        absl::StrCat("--set ", path, ": cannot parse '", text, "' as ", expected));
-  }
-  return absl::OkStatus();
 }
 
 std::string Range(const google::protobuf::RepeatedField<double>& values) {
@@ -95,119 +35,22 @@ absl::Status InSection(absl::string_view section, const absl::Status& status) {
 
 absl::StatusOr<PretrainConfig> ParseConfigText(absl::string_view text, absl::string_view source) {
   PretrainConfig config;
-  google::protobuf::TextFormat::Parser parser;
-  CollectErrors errors;
-  parser.RecordErrorsTo(&errors);
-  if (!parser.ParseFromString(std::string(text), &config)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot parse PretrainConfig from ", source, ": ", errors.Joined()));
-  }
+  absl::Status status = common::ParseTextProto(std::string_view(text.data(), text.size()),
+                                               std::string_view(source.data(), source.size()), &config);
+  if (!status.ok()) return status;
   return config;
 }
 
 absl::StatusOr<PretrainConfig> LoadConfigFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot open config file ", path));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) return absl::DataLossError(absl::StrCat("cannot read config file ", path));
-  return ParseConfigText(buffer.str(), path);
+  PretrainConfig config;
+  absl::Status status = common::LoadTextProtoFile(path, &config);
+  if (!status.ok()) return status;
+  return config;
 }
 
 absl::Status ApplyOverride(absl::string_view assignment, PretrainConfig* config) {
-  const size_t eq = assignment.find('=');
-  if (eq == absl::string_view::npos || eq == 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--set expects section.field=value (e.g. optimization.epochs=2), got '", assignment, "'"));
-  }
-  const std::string path(absl::StripAsciiWhitespace(assignment.substr(0, eq)));
-  const absl::string_view value = assignment.substr(eq + 1);
-  const std::vector<std::string> parts = absl::StrSplit(path, '.');
-  Message* message = config;
-  for (size_t i = 0; i < parts.size(); ++i) {
-    std::string name = parts[i];
-    int index = -1;
-    if (const size_t bracket = name.find('['); bracket != std::string::npos) {
-      if (name.back() != ']' || i + 1 != parts.size() ||
-          !absl::SimpleAtoi(name.substr(bracket + 1, name.size() - bracket - 2), &index) ||
-          index < 0) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("--set ", path, ": malformed index in '", name, "'"));
-      }
-      name = name.substr(0, bracket);
-    }
-    const FieldDescriptor* field = message->GetDescriptor()->FindFieldByName(name);
-    if (field == nullptr) {
-      std::vector<std::string> names;
-      for (int f = 0; f < message->GetDescriptor()->field_count(); ++f) {
-        names.push_back(message->GetDescriptor()->field(f)->name());
-      }
-      return absl::InvalidArgumentError(absl::StrCat("--set ", path, ": ", message->GetDescriptor()->name(),
-                                                     " has no field '", name, "' (fields: ",
-                                                     absl::StrJoin(names, ", "), ")"));
-    }
-    const Reflection* reflection = message->GetReflection();
-    if (i + 1 < parts.size()) {
-      if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE || field->is_repeated()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("--set ", path, ": '", name, "' is not a section"));
-      }
-      message = reflection->MutableMessage(message, field);
-      continue;
-    }
-    if (index >= 0) {
-      if (!field->is_repeated()) {
-        return absl::InvalidArgumentError(absl::StrCat("--set ", path, ": '", name, "' is not repeated"));
-      }
-      const int size = reflection->FieldSize(*message, field);
-      if (index >= size) {
-        return absl::InvalidArgumentError(absl::StrCat("--set ", path, ": index ", index,
-                                                       " out of range (", name, " has ", size,
-                                                       " values)"));
-      }
-      // Parse into a scratch copy, then move the new element into place.
-      std::unique_ptr<Message> scratch(message->New());
-      absl::Status status = SetFromText(scratch.get(), field, value, path);
-      if (!status.ok()) return status;
-      const Reflection* r = scratch->GetReflection();
-      switch (field->cpp_type()) {
-        case FieldDescriptor::CPPTYPE_DOUBLE:
-          reflection->SetRepeatedDouble(message, field, index, r->GetRepeatedDouble(*scratch, field, 0));
-          break;
-        case FieldDescriptor::CPPTYPE_FLOAT:
-          reflection->SetRepeatedFloat(message, field, index, r->GetRepeatedFloat(*scratch, field, 0));
-          break;
-        case FieldDescriptor::CPPTYPE_INT32:
-          reflection->SetRepeatedInt32(message, field, index, r->GetRepeatedInt32(*scratch, field, 0));
-          break;
-        case FieldDescriptor::CPPTYPE_INT64:
-          reflection->SetRepeatedInt64(message, field, index, r->GetRepeatedInt64(*scratch, field, 0));
-          break;
-        case FieldDescriptor::CPPTYPE_STRING:
-          reflection->SetRepeatedString(message, field, index, r->GetRepeatedString(*scratch, field, 0));
-          break;
-        default:
-          return absl::InvalidArgumentError(
-              absl::StrCat("--set ", path, ": indexed assignment not supported for this field type"));
-      }
-      return absl::OkStatus();
-    }
-    if (field->is_repeated()) {
-      absl::string_view list = absl::StripAsciiWhitespace(value);
-      if (absl::ConsumePrefix(&list, "[") && !absl::ConsumeSuffix(&list, "]")) {
-        return absl::InvalidArgumentError(absl::StrCat("--set ", path, ": missing ']'"));
-      }
-      reflection->ClearField(message, field);
-      if (absl::StripAsciiWhitespace(list).empty()) return absl::OkStatus();
-      for (absl::string_view item : absl::StrSplit(list, ',')) {
-        absl::Status status = SetFromText(message, field, item, path);
-        if (!status.ok()) return status;
-      }
-      return absl::OkStatus();
-    }
-    return SetFromText(message, field, value, path);
-  }
-  return absl::OkStatus();
+  return common::ApplyTextProtoOverride(std::string_view(assignment.data(), assignment.size()),
+                                        "optimization.epochs=2", config);
 }
 
 models::ModelConfig ModelConfigFor(const PretrainConfig& config) {

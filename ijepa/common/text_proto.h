@@ -1,0 +1,36 @@
+// Protobuf text format for config files and their command-line overrides (the binaries' --set),
+// on any message type, so every binary parses and overrides its config the same way.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <google/protobuf/message.h>
+
+#include "absl/status/status.h"
+
+namespace ijepa::common {
+
+// Replaces *message with `text` parsed as text format. Errors name the message type, `source`
+// (a file name) and the line:column of each problem.
+absl::Status ParseTextProto(std::string_view text, std::string_view source,
+                            google::protobuf::Message* message);
+
+// Reads and parses the text-format file at `path` (NotFound naming the path if it cannot be
+// opened).
+absl::Status LoadTextProtoFile(const std::string& path, google::protobuf::Message* message);
+
+// Applies one "path.to.field=value" assignment (a --set flag) to *message:
+//   section.sub.field=3          nested sections; unset sections are created
+//   section[i].field=3           element i of a repeated message section (i == size appends one)
+//   field=0.5,1.0  field=[a, b]  a whole repeated scalar list (replaced; empty value clears it)
+//   field[i]=0.25                element i of a repeated scalar, which must exist
+//   enum_field=NAME              scalars use their text-format spelling, enums their names
+//   string_field=/a b  or "/a b" strings with or without quotes
+// Errors start with "--set PATH:" and say what is wrong (unknown field with the list of fields,
+// enum with the list of names, index out of range, ...). `example` is a valid assignment shown
+// when `assignment` has no '=' ("--set expects section.field=value (e.g. EXAMPLE), got '...'").
+absl::Status ApplyTextProtoOverride(std::string_view assignment, std::string_view example,
+                                    google::protobuf::Message* message);
+
+}  // namespace ijepa::common
