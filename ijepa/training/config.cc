@@ -143,6 +143,9 @@ absl::Status ValidateConfig(const PretrainConfig& config) {
   if (absl::StartsWith(device, "cuda:")) device_ok = absl::SimpleAtoi(device.substr(5), &ordinal) && ordinal >= 0;
   if (!device_ok) return FieldError("device", "\"cpu\", \"cuda\" or \"cuda:N\"", absl::StrCat("\"", device, "\""));
   if (config.threads() < 0) return FieldError("threads", ">= 0 (0 = all hardware threads)", absl::StrCat(config.threads()));
+  if (config.distributed_timeout_s() <= 0) {
+    return FieldError("distributed_timeout_s", "> 0", absl::StrCat(config.distributed_timeout_s()));
+  }
 
   // --- probe
   const ProbeConfig& probe = config.probe();

@@ -12,10 +12,13 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "ijepa/distributed/communicator.h"
@@ -43,6 +46,20 @@ struct Args {
   std::string out;
   bool resume = false;
 };
+
+// `threads: 0` means all hardware threads; with several processes on one machine (torchrun and
+// //tools:launch set LOCAL_WORLD_SIZE) each gets its share, so they do not oversubscribe the cores.
+absl::StatusOr<int> ThreadsPerLocalProcess() {
+  const int hardware = std::max(1u, std::thread::hardware_concurrency());
+  int local_processes = 1;
+  if (const char* value = std::getenv("LOCAL_WORLD_SIZE"); value != nullptr) {
+    if (!absl::SimpleAtoi(value, &local_processes) || local_processes < 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "environment variable LOCAL_WORLD_SIZE='", value, "': expected a positive integer"));
+    }
+  }
+  return std::max(1, hardware / local_processes);
+}
 
 absl::Status ParseArgs(int argc, char** argv, Args* args) {
   for (int i = 1; i < argc; ++i) {
@@ -111,8 +128,13 @@ int Main(int argc, char** argv) {
   if (!env.ok()) return Fail(env.status());
   std::unique_ptr<ijepa::distributed::Communicator> communicator;
   if (env->world_size > 1) {
+    if (config->threads() == 0) {
+      absl::StatusOr<int> threads = ThreadsPerLocalProcess();
+      if (!threads.ok()) return Fail(threads.status());
+      config->set_threads(*threads);
+    }
     auto created = ijepa::distributed::Communicator::Create(
-        *env, torch::Device(config->device()), std::chrono::minutes(10));
+        *env, torch::Device(config->device()), std::chrono::seconds(config->distributed_timeout_s()));
     if (!created.ok()) return Fail(created.status());
     communicator = *std::move(created);
   }
