@@ -61,7 +61,7 @@ else
       exit 1
     fi
   done
-  apt-get install -y -q --no-install-recommends "${missing[@]}" ||
+  apt-get install -y -q "${missing[@]}" ||
     { echo "setup: 'apt-get install ${missing[*]}' failed" >&2; exit 1; }
 fi
 
