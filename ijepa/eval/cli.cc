@@ -1,8 +1,6 @@
 #include "ijepa/eval/cli.h"
 
 #include <algorithm>
-#include <cstdlib>
-#include <filesystem>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -58,13 +56,6 @@ absl::Status ParseArgs(int argc, char** argv, const std::vector<std::string>& wi
     }
   }
   return absl::OkStatus();
-}
-
-std::string UserPath(const std::string& path) {
-  if (path.empty() || std::filesystem::path(path).is_absolute()) return path;
-  const char* cwd = std::getenv("BUILD_WORKING_DIRECTORY");
-  if (cwd == nullptr || *cwd == '\0') return path;
-  return (std::filesystem::path(cwd) / path).string();
 }
 
 }  // namespace ijepa::eval

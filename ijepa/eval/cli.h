@@ -19,8 +19,4 @@ struct ParsedArgs {
 absl::Status ParseArgs(int argc, char** argv, const std::vector<std::string>& with_value,
                        const std::vector<std::string>& booleans, const std::string& usage, ParsedArgs* out);
 
-// `bazel run` starts binaries in their runfiles tree: a relative path the user typed means the
-// directory they typed it in (BUILD_WORKING_DIRECTORY).
-std::string UserPath(const std::string& path);
-
 }  // namespace ijepa::eval

@@ -27,6 +27,7 @@
 #include "ijepa/checkpoint/torch_file.h"
 #include "ijepa/common/threads.h"
 #include "ijepa/data/data_config.h"
+#include "ijepa/common/user_path.h"
 #include "ijepa/eval/cli.h"
 #include "ijepa/eval/encoder_loader.h"
 #include "ijepa/eval/eval_data.h"

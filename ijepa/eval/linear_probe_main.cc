@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "ijepa/common/threads.h"
 #include "ijepa/data/data_config.h"
+#include "ijepa/common/user_path.h"
 #include "ijepa/eval/cli.h"
 #include "ijepa/eval/encoder_loader.h"
 #include "ijepa/eval/eval_config.h"

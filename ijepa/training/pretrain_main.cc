@@ -9,7 +9,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -21,6 +20,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "ijepa/common/user_path.h"
 #include "ijepa/distributed/communicator.h"
 #include "ijepa/distributed/env.h"
 #include "ijepa/eval/low_shot_probe.h"
@@ -94,15 +94,6 @@ absl::Status ParseArgs(int argc, char** argv, Args* args) {
   return absl::OkStatus();
 }
 
-// `bazel run` starts binaries in their runfiles tree; relative paths the user typed mean the
-// directory they typed them in.
-std::string UserPath(const std::string& path) {
-  if (path.empty() || std::filesystem::path(path).is_absolute()) return path;
-  const char* cwd = std::getenv("BUILD_WORKING_DIRECTORY");
-  if (cwd == nullptr || *cwd == '\0') return path;
-  return (std::filesystem::path(cwd) / path).string();
-}
-
 int Fail(const absl::Status& status) {
   std::fprintf(stderr, "pretrain: error: %s\n", std::string(status.message()).c_str());
   return 1;
@@ -114,13 +105,13 @@ int Main(int argc, char** argv) {
   absl::StatusOr<ijepa::training::PretrainConfig> config =
       args.config_path.empty()
           ? ijepa::training::ParseConfigText(kDefaultPretrainConfig, "configs/fmnist_vit_tiny.pbtxt")
-          : ijepa::training::LoadConfigFile(UserPath(args.config_path));
+          : ijepa::training::LoadConfigFile(ijepa::UserPath(args.config_path));
   if (!config.ok()) return Fail(config.status());
   for (const std::string& set : args.sets) {
     if (absl::Status s = ijepa::training::ApplyOverride(set, &*config); !s.ok()) return Fail(s);
   }
   if (!args.out.empty()) config->mutable_logging()->set_folder(args.out);
-  config->mutable_logging()->set_folder(UserPath(config->logging().folder()));
+  config->mutable_logging()->set_folder(ijepa::UserPath(config->logging().folder()));
   if (args.resume) config->mutable_meta()->set_load_checkpoint(true);
   if (absl::Status s = ijepa::training::ValidateConfig(*config); !s.ok()) return Fail(s);
 
