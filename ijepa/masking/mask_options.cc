@@ -61,6 +61,18 @@ absl::Status Invalid(const std::string& field, const std::string& message) {
   return absl::InvalidArgumentError(absl::StrCat("MaskConfig.", field, ": ", message));
 }
 
+// The complement strategies keep as context what the targets leave: when the targets can cover
+// `worst_target_area` of the `cells` patches, the context must still keep more than min_keep.
+absl::Status CheckContextRoom(int64_t worst_target_area, int64_t cells, const std::string& grid,
+                              int min_keep) {
+  if (cells - worst_target_area > min_keep) return absl::OkStatus();
+  return Invalid("pred_mask_scale",
+                 absl::StrCat("targets may cover ", std::min<int64_t>(worst_target_area, cells),
+                              " of the ", cells, " patches of a ", grid,
+                              " grid, leaving a context of min_keep (", min_keep,
+                              ") patches or fewer"));
+}
+
 }  // namespace
 
 absl::StatusOr<MaskOptions> MaskOptionsFromProto(const MaskConfig& config) {
@@ -222,12 +234,8 @@ absl::Status ValidateMaskOptions(const MaskOptions& options, int grid_h, int gri
                                     options.num_pred_masks));
       }
       const int64_t worst = static_cast<int64_t>(options.num_pred_masks) * pred.max_area;
-      if (cells - worst <= options.min_keep) {
-        return Invalid("pred_mask_scale",
-                       absl::StrCat("targets may cover ", std::min<int64_t>(worst, cells),
-                                    " of the ", cells, " patches of a ", grid,
-                                    " grid, leaving a context of min_keep (", options.min_keep,
-                                    ") patches or fewer"));
+      if (absl::Status room = CheckContextRoom(worst, cells, grid, options.min_keep); !room.ok()) {
+        return room;
       }
       break;
     }
@@ -243,12 +251,8 @@ absl::Status ValidateMaskOptions(const MaskOptions& options, int grid_h, int gri
                                     options.min_keep, ")"));
       }
       const int64_t worst = static_cast<int64_t>(options.num_pred_masks) * hi;
-      if (cells - worst <= options.min_keep) {
-        return Invalid("pred_mask_scale",
-                       absl::StrCat("targets may cover ", std::min<int64_t>(worst, cells),
-                                    " of the ", cells, " patches of a ", grid,
-                                    " grid, leaving a context of min_keep (", options.min_keep,
-                                    ") patches or fewer"));
+      if (absl::Status room = CheckContextRoom(worst, cells, grid, options.min_keep); !room.ok()) {
+        return room;
       }
       break;
     }
