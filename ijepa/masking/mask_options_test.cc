@@ -118,6 +118,10 @@ INSTANTIATE_TEST_SUITE_P(
         // Five targets of up to 20% each may cover the whole grid: no context left.
         BadConfig{"strategy: RANDOM_PATCHES num_pred_masks: 5", "MaskConfig.pred_mask_scale",
                   "leaving a context"},
+        // One centred block of up to 95% leaves no more than min_keep (10) of 196 patches.
+        BadConfig{"strategy: CENTER_BLOCK num_pred_masks: 1 pred_mask_scale: [0.9, 0.95] "
+                  "aspect_ratio: [1.0, 1.0]",
+                  "MaskConfig.pred_mask_scale", "leaving a context"},
         BadConfig{"strategy: RANDOM_BLOCK pred_mask_scale: [0.5, 0.99] num_pred_masks: 2",
                   "MaskConfig.pred_mask_scale", "leaving a context"}));
 
