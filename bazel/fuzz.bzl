@@ -5,7 +5,8 @@
     `bazel test //...`.
   * `<name>_libfuzzer` (cc_binary, manual): the real libFuzzer binary with AddressSanitizer; build
     it with clang: `bazel build --config=fuzz //pkg:<name>_libfuzzer`, then run it on a copy of
-    the corpus folder.
+    the corpus folder. It runs each input under a time budget of 5 s (`//bazel:fuzz_time_budget`;
+    `-timeout=N` on its command line overrides it), so inputs that hang are found as timeouts.
 """
 
 def ijepa_fuzz_test(name, srcs, deps = [], corpus = [], size = "small", **kwargs):
@@ -21,7 +22,7 @@ def ijepa_fuzz_test(name, srcs, deps = [], corpus = [], size = "small", **kwargs
     native.cc_binary(
         name = name + "_libfuzzer",
         srcs = srcs,
-        deps = deps,
+        deps = deps + ["//bazel:fuzz_time_budget"],
         copts = ["-fsanitize=fuzzer,address"],
         linkopts = ["-fsanitize=fuzzer,address"],
         tags = ["manual", "fuzz"],

@@ -1,10 +1,12 @@
 #include "ijepa/checkpoint/unpickler.h"
 
+#include <algorithm>
 #include <cstring>
 #include <exception>
 #include <memory>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -61,12 +63,15 @@ struct Item {
 // Bookkeeping for every container built, keyed by its address (the container is kept alive here
 // so the address is never reused while unpickling). A container is sealed once it is stored in
 // another one; mutating it afterwards is refused, which rules out reference cycles and keeps the
-// recorded nesting depth exact.
+// recorded nesting depth and expanded size exact.
 struct ContainerInfo {
   c10::IValue keep_alive;
   int depth = 1;
   bool sealed = false;
   bool ordered_dict = false;
+  // Values a tree walk of this container visits, itself included (shared children count once per
+  // reference, saturating): what a consumer that walks the result, or re-pickles it, pays.
+  uint64_t expanded = 1;
 };
 
 struct StorageEntry {
@@ -155,8 +160,10 @@ class Unpickler {
                                           : std::string("a tuple holding a global"),
                               " cannot be used as a value (", where, ")"));
   }
-  // Stores `child` inside `container`: seals the child and deepens the container.
+  // Stores `child` inside `container`: seals the child, deepens the container and adds the
+  // child's expanded size to it.
   absl::Status Adopt(ContainerInfo& container, const c10::IValue& child) {
+    uint64_t child_expanded = 1;
     if (ContainerInfo* info = Info(child)) {
       if (info == &container) return Error("a container cannot contain itself");
       info->sealed = true;
@@ -164,9 +171,20 @@ class Unpickler {
       if (container.depth > kMaxNestingDepth) {
         return Error(absl::StrCat("containers nested deeper than ", kMaxNestingDepth, " levels"));
       }
+      child_expanded = info->expanded;
+    }
+    // Shared references (memo GETs of a container) make a tree walk of the result exponential in
+    // the pickle's size: a list holding the previous list twice, 40 times over, is 2^40 values.
+    container.expanded = std::min(container.expanded + child_expanded, MaxExpanded() + 1);
+    if (container.expanded > MaxExpanded()) {
+      return Error(absl::StrCat("shared references expand to more than ", MaxExpanded(),
+                                " values (a reference bomb: a container stored many times over)"));
     }
     return absl::OkStatus();
   }
+  // A pickle without shared containers pushes every value with at least one opcode byte, so its
+  // expanded size is below its length; kSharedExpansionAllowance leaves room for honest sharing.
+  uint64_t MaxExpanded() const { return data_.size() + kSharedExpansionAllowance; }
   absl::StatusOr<ContainerInfo*> Mutable(const Item& target, bool want_list) {
     if (!target.is_data() || (want_list ? !target.value.isList() : !target.value.isGenericDict())) {
       return Error(want_list ? "APPEND target is not a list" : "SETITEM target is not a dict");
@@ -188,7 +206,7 @@ class Unpickler {
   absl::Status PersistentLoad(Item pid);
   absl::Status Reduce(Item callable, Item args);
   absl::StatusOr<c10::IValue> RebuildTensor(const std::vector<c10::IValue>& args);
-  absl::Status CheckResult(const c10::IValue& v, int depth) const;
+  absl::Status CheckResult(const c10::IValue& v, int depth, std::unordered_set<const void*>& checked) const;
 
   std::string_view data_;
   const StorageLoader& load_;
@@ -471,20 +489,24 @@ absl::Status Unpickler::Reduce(Item callable, Item args_item) {
   return Error("unreachable global");
 }
 
-absl::Status Unpickler::CheckResult(const c10::IValue& v, int depth) const {
+// Visits each container once (by identity), so shared references cost linear time.
+absl::Status Unpickler::CheckResult(const c10::IValue& v, int depth,
+                                    std::unordered_set<const void*>& checked) const {
   if (depth > kMaxNestingDepth + 1) return Error("result nested too deeply");
   if (v.isStorage()) return Error("the checkpoint holds a bare storage outside any tensor");
+  if (!(v.isTuple() || v.isList() || v.isGenericDict())) return absl::OkStatus();
+  if (!checked.insert(v.internalToPointer()).second) return absl::OkStatus();
   if (v.isTuple()) {
     for (const c10::IValue& e : v.toTupleRef().elements()) {
-      if (auto s = CheckResult(e, depth + 1); !s.ok()) return s;
+      if (auto s = CheckResult(e, depth + 1, checked); !s.ok()) return s;
     }
   } else if (v.isList()) {
     for (const c10::IValue& e : v.toListRef()) {
-      if (auto s = CheckResult(e, depth + 1); !s.ok()) return s;
+      if (auto s = CheckResult(e, depth + 1, checked); !s.ok()) return s;
     }
-  } else if (v.isGenericDict()) {
+  } else {
     for (const auto& kv : v.toGenericDict()) {
-      if (auto s = CheckResult(kv.value(), depth + 1); !s.ok()) return s;
+      if (auto s = CheckResult(kv.value(), depth + 1, checked); !s.ok()) return s;
     }
   }
   return absl::OkStatus();
@@ -523,7 +545,8 @@ absl::StatusOr<c10::IValue> Unpickler::Run() {
         }
         Item result = std::move(stack_.back());
         IJEPA_RETURN_IF_ERROR(CheckData(result, "result"));
-        IJEPA_RETURN_IF_ERROR(CheckResult(result.value, 0));
+        std::unordered_set<const void*> checked;
+        IJEPA_RETURN_IF_ERROR(CheckResult(result.value, 0, checked));
         return result.value;
       }
       case '(':  // MARK

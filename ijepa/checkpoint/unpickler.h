@@ -27,6 +27,9 @@ using StorageLoader =
 // Limits that keep the IValue tree sane (its destructor and printers recurse).
 inline constexpr int kMaxNestingDepth = 64;
 inline constexpr int kMaxTensorDims = 64;
+// Shared references (one container stored many times) may make a tree walk of the result visit
+// at most (pickle length + this) values; past that the pickle is refused as a reference bomb.
+inline constexpr uint64_t kSharedExpansionAllowance = uint64_t{1} << 20;
 
 // Interprets `pickle` (protocol 2, as torch.save writes data.pkl; the protocol 3-5 framing and
 // memo opcodes are accepted too). Dicts (plain and OrderedDict) become GenericDicts with

@@ -199,6 +199,31 @@ TEST(UnpicklerTest, RejectsCyclesAndDeepNesting) {
   ExpectError(kProto + "]" + std::string(100, ']') + std::string(100, 'a') + ".", "nested deeper than 64");
 }
 
+// L0 = []; L(k+1) = [Lk, Lk]: `levels` * 10 bytes whose result a tree walk sees as 2^levels lists.
+std::string DoublingLists(int levels) {
+  // Each level: new list, MARK, memo[0] twice, APPENDS, memo[0] = the new list, POP.
+  std::string p = kProto + "]q\x00" "0"s;
+  for (int i = 0; i < levels; ++i) p += "](h\x00h\x00" "eq\x00" "0"s;  // (split: \x00e is one escape)
+  return p + "h\x00."s;
+}
+
+TEST(UnpicklerTest, SharedReferencesCostLinearTime) {
+  // Honest sharing loads, and stays shared: 2^8 = 256 visits for 8 levels.
+  auto shared = Parse(DoublingLists(8));
+  ASSERT_TRUE(shared.ok()) << shared.status();
+  const auto& top = shared->toListRef();
+  ASSERT_EQ(top.size(), 2);
+  EXPECT_TRUE(top[0].is(top[1]));
+  // 40 levels (410 bytes) would be 2^40 visits for every walk of the result (the validation, a
+  // consumer, a re-save): refused while reading, with a message that says why. Before the fix this
+  // test did not finish.
+  ExpectError(DoublingLists(40), "shared references expand to more than");
+  ExpectError(DoublingLists(40), "reference bomb");
+  // The bound is the pickle length plus kSharedExpansionAllowance: 2^20 visits still load.
+  EXPECT_TRUE(Parse(DoublingLists(19)).ok());
+  ExpectError(DoublingLists(21), "reference bomb");
+}
+
 TEST(UnpicklerTest, RejectsMalformedStreams) {
   ExpectError(kProto + "a.", "stack underflow");
   ExpectError(kProto + "t.", "needs a MARK");
