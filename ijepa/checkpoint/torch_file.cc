@@ -27,6 +27,7 @@
 #include "absl/strings/str_cat.h"
 #include "ijepa/checkpoint/unpickler.h"
 #include "ijepa/checkpoint/zip_index.h"
+#include "ijepa/common/read_file.h"
 
 namespace ijepa::checkpoint {
 namespace {
@@ -244,14 +245,15 @@ std::string Errno(const std::string& action, const std::string& path) {
 }  // namespace
 
 absl::StatusOr<c10::IValue> ReadTorchFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return absl::NotFoundError(Errno("open checkpoint", path));
+  // A FIFO is refused without blocking on its open (common::OpenRegularFile).
+  absl::StatusOr<int> fd = common::OpenRegularFile(path, "checkpoint");
+  if (!fd.ok()) return fd.status();
   struct stat st;
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return absl::InvalidArgumentError(absl::StrCat(path, ": not a regular file"));
+  if (::fstat(*fd, &st) != 0) {
+    ::close(*fd);
+    return absl::DataLossError(Errno("stat checkpoint", path));
   }
-  return ReadArchive(std::make_shared<ClampedReadAdapter>(fd, static_cast<uint64_t>(st.st_size)), path);
+  return ReadArchive(std::make_shared<ClampedReadAdapter>(*fd, static_cast<uint64_t>(st.st_size)), path);
 }
 
 absl::StatusOr<c10::IValue> ReadTorchBytes(std::string_view bytes, const std::string& what) {

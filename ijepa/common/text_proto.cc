@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
+#include "ijepa/common/read_file.h"
 
 namespace ijepa::common {
 namespace {
@@ -117,12 +118,10 @@ absl::Status ParseTextProto(std::string_view text, std::string_view source, Mess
 }
 
 absl::Status LoadTextProtoFile(const std::string& path, Message* message) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot open config file ", path));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) return absl::DataLossError(absl::StrCat("cannot read config file ", path));
-  return ParseTextProto(buffer.str(), path, message);
+  // A folder or FIFO given as --config used to read as an empty config (every default).
+  absl::StatusOr<std::string> text = ReadRegularFile(path, "config file");
+  if (!text.ok()) return text.status();
+  return ParseTextProto(*text, path, message);
 }
 
 absl::Status ApplyTextProtoOverride(std::string_view assignment_view, std::string_view example,

@@ -16,8 +16,9 @@ namespace ijepa::common {
 absl::Status ParseTextProto(std::string_view text, std::string_view source,
                             google::protobuf::Message* message);
 
-// Reads and parses the text-format file at `path` (NotFound naming the path if it cannot be
-// opened).
+// Reads and parses the text-format file at `path`, which must be a readable regular file
+// (common::ReadRegularFile: a folder, FIFO or device is an error naming the path, never an empty
+// config).
 absl::Status LoadTextProtoFile(const std::string& path, google::protobuf::Message* message);
 
 // Applies one "path.to.field=value" assignment (a --set flag) to *message:

@@ -41,6 +41,15 @@ TEST(TextProtoTest, LoadReportsAMissingFileByPath) {
   EXPECT_THAT(Message(status), HasSubstr("/nonexistent/x.pbtxt"));
 }
 
+TEST(TextProtoTest, LoadRefusesAFolderInsteadOfReadingAnEmptyConfig) {
+  // A folder given as --config used to parse as an empty config: every default, silently.
+  TestConfig config;
+  const std::string dir = ::testing::TempDir();
+  const absl::Status status = LoadTextProtoFile(dir, &config);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(Message(status), HasSubstr("config file " + dir + ": a directory, not a regular file"));
+}
+
 TEST(TextProtoTest, OverridesScalarsEnumsStringsAndNestedSections) {
   TestConfig config;
   ASSERT_TRUE(Set("steps=3", &config).ok());

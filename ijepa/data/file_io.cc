@@ -8,26 +8,12 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "ijepa/common/read_file.h"
 
 namespace ijepa::data {
 
 absl::StatusOr<std::string> ReadFileBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    const int err = errno;
-    const std::string message = absl::StrCat("cannot open ", path, ": ", std::strerror(err));
-    if (err == ENOENT) return absl::NotFoundError(message);
-    return absl::PermissionDeniedError(message);
-  }
-  in.seekg(0, std::ios::end);
-  const std::streamoff size = in.tellg();
-  if (size < 0) return absl::DataLossError(absl::StrCat("cannot determine the size of ", path));
-  in.seekg(0, std::ios::beg);
-  std::string bytes(static_cast<size_t>(size), '\0');
-  if (!in.read(bytes.data(), size)) {
-    return absl::DataLossError(absl::StrCat("error while reading ", path, " (", size, " bytes expected)"));
-  }
-  return bytes;
+  return common::ReadRegularFile(path, "");
 }
 
 bool IsGzip(std::string_view bytes) {

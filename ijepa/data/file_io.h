@@ -8,7 +8,8 @@
 
 namespace ijepa::data {
 
-// Whole file as bytes. NotFound / DataLoss errors name the path.
+// Whole file as bytes (common::ReadRegularFile: a folder, FIFO or device is an error). NotFound /
+// InvalidArgument / DataLoss errors name the path.
 absl::StatusOr<std::string> ReadFileBytes(const std::string& path);
 
 // Inflates gzip data (one or more concatenated members). `what` names the source in errors

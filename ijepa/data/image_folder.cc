@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <system_error>
 #include <tuple>
 #include <unordered_map>
@@ -13,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "ijepa/common/read_file.h"
 #include "ijepa/data/file_io.h"
 #include "ijepa/data/image_decoder.h"
 
@@ -89,11 +91,12 @@ absl::StatusOr<std::shared_ptr<ImageFolderDataset>> ImageFolderDataset::Open(
 }
 
 absl::Status ImageFolderDataset::ApplySubsetFile(const std::string& subset_file) {
-  std::ifstream in(subset_file);
-  if (!in) {
-    return absl::NotFoundError(absl::StrCat("cannot open subset file ", subset_file,
-                                            "; expected one image file name per line"));
+  absl::StatusOr<std::string> text = common::ReadRegularFile(subset_file, "subset file");
+  if (!text.ok()) {
+    return absl::Status(text.status().code(),
+                        absl::StrCat(text.status().message(), "; expected one image file name per line"));
   }
+  std::istringstream in(*text);
   // Keys: the bare file name and "class/relative/path". A bare name found in two classes is
   // ambiguous and only the qualified form may select it.
   constexpr int64_t kAmbiguous = -1;

@@ -78,7 +78,7 @@ TEST(ImageFolderTest, SubsetFileKeepsListedImagesInFileOrder) {
 
   auto no_file = ImageFolderDataset::Open(root, root + "/none.txt");
   ASSERT_FALSE(no_file.ok());
-  EXPECT_THAT(no_file.status().message(), HasSubstr("cannot open subset file " + root + "/none.txt"));
+  EXPECT_THAT(no_file.status().message(), HasSubstr("subset file " + root + "/none.txt: no such file; expected one image file name per line"));
 }
 
 TEST(ImageFolderTest, ErrorsNameTheRootAndWhatWasExpected) {

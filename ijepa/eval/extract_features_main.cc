@@ -25,6 +25,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "ijepa/checkpoint/torch_file.h"
+#include "ijepa/common/read_file.h"
 #include "ijepa/common/threads.h"
 #include "ijepa/data/data_config.h"
 #include "ijepa/common/user_path.h"
@@ -68,16 +69,9 @@ absl::StatusOr<data::DataConfig> DataOverrides(const std::string& arg) {
   data::DataConfig config;
   std::error_code error;
   if (std::filesystem::is_regular_file(arg, error)) {
-    std::string text;
-    {
-      std::FILE* f = std::fopen(arg.c_str(), "rb");
-      if (f == nullptr) return absl::NotFoundError(absl::StrCat("cannot open --data file ", arg));
-      char buffer[4096];
-      size_t n;
-      while ((n = std::fread(buffer, 1, sizeof(buffer), f)) > 0) text.append(buffer, n);
-      std::fclose(f);
-    }
-    if (!google::protobuf::TextFormat::ParseFromString(text, &config)) {
+    absl::StatusOr<std::string> text = common::ReadRegularFile(arg, "--data file");
+    if (!text.ok()) return text.status();
+    if (!google::protobuf::TextFormat::ParseFromString(*text, &config)) {
       return absl::InvalidArgumentError(absl::StrCat("--data ", arg, ": not a text ijepa.data.DataConfig"));
     }
     return config;

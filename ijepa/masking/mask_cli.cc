@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
+#include "ijepa/common/read_file.h"
 #include "ijepa/masking/mask_sampler.h"
 
 namespace ijepa::masking {
@@ -41,14 +42,12 @@ void AppendIndices(const std::vector<int32_t>& indices, std::string& out) {
 absl::StatusOr<MaskConfig> ReadMaskConfigFile(const std::string& path) {
   MaskConfig config;
   if (path.empty()) return config;
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot open mask config file ", path));
-  std::stringstream text;
-  text << in.rdbuf();
+  absl::StatusOr<std::string> text = common::ReadRegularFile(path, "mask config file");
+  if (!text.ok()) return text.status();
   google::protobuf::TextFormat::Parser parser;
   CollectErrors errors;
   parser.RecordErrorsTo(&errors);
-  if (!parser.ParseFromString(text.str(), &config)) {
+  if (!parser.ParseFromString(*text, &config)) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": not a valid ijepa.masking.MaskConfig text proto: ", errors.first()));
   }

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "ijepa/common/read_file.h"
 
 namespace ijepa::masking {
 namespace {
@@ -18,11 +19,21 @@ void Blend(uint8_t* px, const std::array<uint8_t, 3>& colour, int alpha_percent)
 }  // namespace
 
 absl::StatusOr<RgbImage> ReadPng(const std::string& path) {
+  absl::StatusOr<std::string> bytes = common::ReadRegularFile(path, "PNG", kMaxPngFileBytes);
+  if (!bytes.ok()) return bytes.status();
   png_image image{};
   image.version = PNG_IMAGE_VERSION;
-  if (!png_image_begin_read_from_file(&image, path.c_str())) {
+  if (!png_image_begin_read_from_memory(&image, bytes->data(), bytes->size())) {
     return absl::InvalidArgumentError(
         absl::StrCat("cannot read PNG ", path, ": ", image.message));
+  }
+  // The header's size is checked before the pixels are allocated: a small file may declare a
+  // 100000x100000 image.
+  const uint64_t pixels = uint64_t{image.width} * image.height;
+  if (pixels == 0 || pixels > static_cast<uint64_t>(kMaxPngPixels)) {
+    png_image_free(&image);
+    return absl::InvalidArgumentError(absl::StrCat("PNG ", path, " is ", image.width, "x", image.height, " = ",
+                                                   pixels, " pixels; expected 1 to ", kMaxPngPixels));
   }
   image.format = PNG_FORMAT_RGB;
   RgbImage out;

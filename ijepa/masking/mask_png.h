@@ -24,7 +24,14 @@ struct RgbImage {
   }
 };
 
-absl::StatusOr<RgbImage> ReadPng(const std::string& path);  // any PNG, converted to RGB
+// Limits of ReadPng: the pixel count is the data decoders' (ijepa/data kMaxImagePixels, PIL's
+// decompression-bomb limit), checked on the header before any pixel is allocated.
+inline constexpr int64_t kMaxPngPixels = 89478485;
+inline constexpr uint64_t kMaxPngFileBytes = uint64_t{1} << 30;
+
+// Any PNG, converted to RGB. `path` must be a regular file (common::ReadRegularFile) and the image
+// at most kMaxPngPixels; errors name the path.
+absl::StatusOr<RgbImage> ReadPng(const std::string& path);
 absl::Status WritePng(const std::string& path, const RgbImage& image);
 
 struct RenderOptions {

@@ -1,5 +1,7 @@
 #include "ijepa/masking/mask_png.h"
 
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -70,6 +72,45 @@ TEST(MaskPngTest, ReadErrorsNameTheFile) {
   absl::StatusOr<RgbImage> img = ReadPng("/nonexistent/picture.png");
   ASSERT_FALSE(img.ok());
   EXPECT_THAT(std::string(img.status().message()), ::testing::HasSubstr("/nonexistent/picture.png"));
+}
+
+uint32_t Crc32(const std::string& bytes) {
+  uint32_t crc = 0xffffffffu;
+  for (unsigned char b : bytes) {
+    crc ^= b;
+    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+  }
+  return ~crc;
+}
+
+void PutBe32(std::string& s, size_t at, uint32_t v) {
+  for (int i = 0; i < 4; ++i) s[at + i] = static_cast<char>((v >> (24 - 8 * i)) & 0xff);
+}
+
+TEST(MaskPngTest, RefusesImagesAboveThePixelLimitBeforeAllocating) {
+  // A valid 1x1 PNG whose header then claims 100000 x 100000 (10^10 pixels, 30 GB of RGB).
+  const std::string path = std::string(::testing::TempDir()) + "/bomb.png";
+  ASSERT_TRUE(WritePng(path, RgbImage{1, 1, {1, 2, 3}}).ok());
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  ASSERT_EQ(bytes.substr(12, 4), "IHDR");
+  PutBe32(bytes, 16, 100000);
+  PutBe32(bytes, 20, 100000);
+  PutBe32(bytes, 29, Crc32(bytes.substr(12, 17)));
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  absl::StatusOr<RgbImage> img = ReadPng(path);
+  ASSERT_FALSE(img.ok());
+  EXPECT_THAT(std::string(img.status().message()),
+              ::testing::HasSubstr("PNG " + path + " is 100000x100000 = 10000000000 pixels; expected 1 to 89478485"));
+}
+
+TEST(MaskPngTest, AFolderIsNotAnImage) {
+  absl::StatusOr<RgbImage> img = ReadPng(::testing::TempDir());
+  ASSERT_FALSE(img.ok());
+  EXPECT_THAT(std::string(img.status().message()), ::testing::HasSubstr("a directory, not a regular file"));
 }
 
 }  // namespace

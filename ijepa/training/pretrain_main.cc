@@ -76,12 +76,16 @@ absl::Status ParseArgs(int argc, char** argv, Args* args) {
     };
     if (a == "--config" || absl::StartsWith(a, "--config=")) {
       if (absl::Status s = value("--config", &args->config_path); !s.ok()) return s;
+      // An empty value would otherwise mean "no --config" and start the built-in defaults.
+      if (args->config_path.empty()) return absl::InvalidArgumentError("--config needs a file name, got ''");
     } else if (a == "--set" || absl::StartsWith(a, "--set=")) {
       std::string v;
       if (absl::Status s = value("--set", &v); !s.ok()) return s;
       args->sets.push_back(v);
     } else if (a == "--out" || absl::StartsWith(a, "--out=")) {
       if (absl::Status s = value("--out", &args->out); !s.ok()) return s;
+      // An empty value would otherwise fall back to the config's logging.folder.
+      if (args->out.empty()) return absl::InvalidArgumentError("--out needs a folder, got ''");
     } else if (a == "--resume") {
       args->resume = true;
     } else if (a == "--help" || a == "-h") {
