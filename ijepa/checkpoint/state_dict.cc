@@ -103,6 +103,20 @@ absl::Status LoadStateDict(torch::nn::Module& module, const StateDict& state, bo
         absl::StrCat("state dict does not fit the model: ", mismatched.size(), " mismatched tensors: ",
                      NameList(mismatched)));
   }
+  // NaN weights used to load silently and surface much later (a probe that "diverged": "lower the
+  // learning rates"); name the tensors instead.
+  std::vector<std::string> non_finite;
+  for (const auto& [name, target] : targets) {
+    auto it = values.find(name);
+    if (it == values.end() || !it->second->is_floating_point()) continue;
+    const int64_t bad = torch::isfinite(*it->second).logical_not().sum().item<int64_t>();
+    if (bad > 0) non_finite.push_back(absl::StrCat(name, " (", bad, " of ", it->second->numel(), " values)"));
+  }
+  if (!non_finite.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "state dict holds non-finite values (NaN or inf) in ", non_finite.size(), " tensors: ", NameList(non_finite),
+        "; the checkpoint comes from a diverged run or is damaged"));
+  }
   if (strict && (!missing.empty() || !unexpected.empty())) {
     std::string message = "state dict does not match the model (strict):";
     if (!missing.empty()) absl::StrAppend(&message, " ", missing.size(), " missing keys: ", NameList(missing), ";");

@@ -1,5 +1,6 @@
 #include "ijepa/checkpoint/state_dict.h"
 
+#include <limits>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -86,6 +87,22 @@ TEST(StateDictTest, StrictLoadNamesMissingAndUnexpectedKeys) {
   // Non-strict: the present keys load.
   ASSERT_TRUE(LoadStateDict(tiny, state, /*strict=*/false).ok());
   EXPECT_TRUE(torch::equal(tiny.norm->weight, torch::full({2}, 2.0f)));
+}
+
+TEST(StateDictTest, NonFiniteTensorsAreReportedByName) {
+  TinyImpl tiny;
+  StateDict state = FullState(3.0f);
+  state[0].second[1][2] = std::numeric_limits<float>::quiet_NaN();  // fc.weight
+  state[2].second[0] = std::numeric_limits<float>::infinity();     // norm.weight
+  for (bool strict : {true, false}) {
+    const absl::Status s = LoadStateDict(tiny, state, strict);
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.message().find("non-finite values (NaN or inf) in 2 tensors: fc.weight (1 of 6 values), "
+                               "norm.weight (1 of 2 values)"),
+              std::string::npos)
+        << s;
+  }
+  EXPECT_FALSE(torch::equal(tiny.fc->bias, torch::full({2}, 3.0f)));  // nothing was copied
 }
 
 TEST(StateDictTest, ShapeMismatchIsAnErrorEvenWhenNotStrict) {

@@ -4,6 +4,7 @@
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -123,6 +124,52 @@ absl::Status LoadTextProtoFile(const std::string& path, Message* message) {
   if (!text.ok()) return text.status();
   return ParseTextProto(*text, path, message);
 }
+
+namespace {
+
+absl::Status CheckFiniteFields(const Message& message, const std::string& prefix) {
+  const google::protobuf::Reflection* reflection = message.GetReflection();
+  std::vector<const FieldDescriptor*> fields;
+  reflection->ListFields(message, &fields);
+  for (const FieldDescriptor* field : fields) {
+    const std::string name = prefix.empty() ? field->name() : absl::StrCat(prefix, ".", field->name());
+    const auto type = field->cpp_type();
+    if (type == FieldDescriptor::CPPTYPE_MESSAGE) {
+      if (field->is_repeated()) {
+        for (int i = 0; i < reflection->FieldSize(message, field); ++i) {
+          if (absl::Status s = CheckFiniteFields(reflection->GetRepeatedMessage(message, field, i),
+                                                 absl::StrCat(name, "[", i, "]"));
+              !s.ok()) {
+            return s;
+          }
+        }
+      } else if (absl::Status s = CheckFiniteFields(reflection->GetMessage(message, field), name); !s.ok()) {
+        return s;
+      }
+      continue;
+    }
+    if (type != FieldDescriptor::CPPTYPE_DOUBLE && type != FieldDescriptor::CPPTYPE_FLOAT) continue;
+    auto value_at = [&](int i) -> double {
+      if (type == FieldDescriptor::CPPTYPE_DOUBLE) {
+        return i < 0 ? reflection->GetDouble(message, field) : reflection->GetRepeatedDouble(message, field, i);
+      }
+      return i < 0 ? reflection->GetFloat(message, field) : reflection->GetRepeatedFloat(message, field, i);
+    };
+    const int n = field->is_repeated() ? reflection->FieldSize(message, field) : 1;
+    for (int i = 0; i < n; ++i) {
+      const double v = value_at(field->is_repeated() ? i : -1);
+      if (!std::isfinite(v)) {
+        return absl::InvalidArgumentError(absl::StrCat(field->is_repeated() ? absl::StrCat(name, "[", i, "]") : name,
+                                                       ": expected a finite number, got ", v));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status CheckFiniteFields(const Message& message) { return CheckFiniteFields(message, ""); }
 
 absl::Status ApplyTextProtoOverride(std::string_view assignment_view, std::string_view example,
                                     Message* message) {

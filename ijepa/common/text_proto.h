@@ -34,4 +34,10 @@ absl::Status LoadTextProtoFile(const std::string& path, google::protobuf::Messag
 absl::Status ApplyTextProtoOverride(std::string_view assignment, std::string_view example,
                                     google::protobuf::Message* message);
 
+// Every float and double field set in `message` (nested sections and repeated fields included)
+// must be finite: "optimization.lr: expected a finite number, got inf" (InvalidArgument; repeated
+// elements as "optimization.ema[1]"). Text format spells inf and nan, and a range check like
+// `lr > 0` lets +inf through; configs validate this first.
+absl::Status CheckFiniteFields(const google::protobuf::Message& message);
+
 }  // namespace ijepa::common

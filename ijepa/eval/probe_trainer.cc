@@ -175,6 +175,14 @@ ProbeFit SweepAndFit(const HeadFactory& make_head, const LabeledFeatures& train,
   const auto start = std::chrono::steady_clock::now();
   TORCH_CHECK(!options.lrs.empty() && !options.weight_decays.empty(),
               "SweepAndFit: the lr and weight_decay grids must not be empty");
+  // Non-finite features made every grid point "diverge", reported as "lower the learning rates".
+  for (const auto* split : {&train, &val, &test}) {
+    if (split->size() == 0) continue;
+    const int64_t bad = at::isfinite(split->features).logical_not().sum().item<int64_t>();
+    TORCH_CHECK(bad == 0, "the ", split == &train ? "training" : split == &val ? "validation" : "test",
+                " features hold ", bad, " non-finite values (NaN or inf): the encoder produced them, so its "
+                "weights or input are broken; no probe learning rate can fix that");
+  }
   const size_t grid = options.lrs.size() * options.weight_decays.size();
   TORCH_CHECK(val.size() > 0 || grid == 1,
               "SweepAndFit: a sweep over ", grid, " points needs a validation split");

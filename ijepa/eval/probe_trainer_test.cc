@@ -1,5 +1,6 @@
 #include "ijepa/eval/probe_trainer.h"
 
+#include <limits>
 #include <memory>
 
 #include <ATen/ATen.h>
@@ -216,6 +217,31 @@ TEST(LinearProbeTest, DivergenceIsReportedAndSkippedInASweep) {
   EXPECT_DOUBLE_EQ(fit.lr, 1e-6);
   s.lrs = {1e38};
   EXPECT_THROW(SweepAndFit(make, train, val, val, s, kCpu), c10::Error);
+}
+
+TEST(SweepAndFitTest, NonFiniteFeaturesAreNamedNotBlamedOnTheLearningRate) {
+  // NaN features (an encoder with NaN weights) used to end in "lower the learning rates".
+  at::Generator gen = at::detail::createCPUGenerator(4);
+  LabeledFeatures train{at::empty({20, 4}).normal_(0.0, 1.0, gen), at::randint(3, {20}, gen, at::kLong)};
+  LabeledFeatures test = train;
+  test.features = test.features.clone();
+  test.features[3][1] = std::numeric_limits<float>::quiet_NaN();
+  test.features[5][0] = std::numeric_limits<float>::infinity();
+  HeadFactory make = [] {
+    return std::make_shared<LinearClassifierImpl>(LinearClassifierOptions{4, 3, false, 0.01, 0});
+  };
+  SweepOptions s;
+  s.train.epochs = 1;
+  s.lrs = {0.1};
+  LabeledFeatures no_val{at::empty({0, 4}), at::empty({0}, at::kLong)};
+  try {
+    SweepAndFit(make, train, no_val, test, s, kCpu);
+    ADD_FAILURE() << "non-finite test features were accepted";
+  } catch (const c10::Error& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("the test features hold 2 non-finite values (NaN or inf)"), std::string::npos) << message;
+    EXPECT_EQ(message.find("lower the learning rates"), std::string::npos) << message;
+  }
 }
 
 }  // namespace

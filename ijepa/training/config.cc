@@ -72,6 +72,8 @@ std::pair<double, double> EmaRange(const OptimizationConfig& optimization) {
 }
 
 absl::Status ValidateConfig(const PretrainConfig& config) {
+  // inf passed `lr > 0` while nan was refused; no field of a run is meaningful when not finite.
+  if (absl::Status s = common::CheckFiniteFields(config); !s.ok()) return s;
   // --- meta
   const MetaConfig& meta = config.meta();
   static const char* const kModels[] = {"vit_tiny", "vit_small", "vit_base",

@@ -126,6 +126,12 @@ TEST(ConfigTest, ValidationNamesTheField) {
       {"distributed_timeout_s=0", "distributed_timeout_s must be > 0"},
       {"mask.pred_mask_scale=0.3,0.2", "config section mask: "},
       {"meta.pred_emb_dim=100", "config section meta (predictor"},
+      // Non-finite values: inf used to pass (`lr > 0`) while nan was refused.
+      {"optimization.lr=inf", "optimization.lr: expected a finite number, got inf"},
+      {"optimization.lr=nan", "optimization.lr: expected a finite number, got nan"},
+      {"optimization.final_lr=-inf", "optimization.final_lr: expected a finite number, got -inf"},
+      {"optimization.ema=0.996,inf", "optimization.ema[1]: expected a finite number, got inf"},
+      {"mask.pred_mask_scale=0.15,nan", "mask.pred_mask_scale[1]: expected a finite number, got nan"},
   };
   for (const Case& c : cases) {
     PretrainConfig config = Small();

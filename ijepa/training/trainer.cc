@@ -139,6 +139,7 @@ class Trainer::Impl {
   LossKind loss_kind = LossKind::kSmoothL1;
   ResumeState state;
   bool resumed = false;
+  std::string resumed_from;  // the checkpoint actually restored (meta.read_checkpoint or latest)
   std::string latest_written;
 
   std::string LatestPath() const { return (fs::path(folder) / (tag + "-latest.pth.tar")).string(); }
@@ -256,6 +257,7 @@ absl::Status Trainer::Impl::Init() {
                                                   st.message()));
     }
     resumed = true;
+    resumed_from = path;
   }
   return absl::OkStatus();
 }
@@ -412,7 +414,7 @@ absl::StatusOr<TrainSummary> Trainer::Impl::Run() {
   const auto loop_start = Clock::now();
   bool stop = state.global_step >= total_steps;
   if (resumed) {
-    Print(absl::StrFormat("resumed from %s at epoch %d, itr %d (step %d of %d)", LatestPath(),
+    Print(absl::StrFormat("resumed from %s at epoch %d, itr %d (step %d of %d)", resumed_from,
                           state.epoch + 1, state.itr, state.global_step, total_steps));
   }
   Print(absl::StrFormat("training %s (%d-dim, grid %dx%d) on %s: %d epochs x %d steps, batch %d x %d rank(s)",
