@@ -12,6 +12,8 @@
 #include "absl/strings/str_join.h"
 #include "ijepa/checkpoint/convert.h"
 #include "ijepa/checkpoint/torch_file.h"
+#include "ijepa/common/atomic_file.h"
+#include "ijepa/common/run_folder.h"
 
 ABSL_FLAG(std::string, in, "", "Checkpoint to read (torch.save zip format, either layout).");
 ABSL_FLAG(std::string, out, "", "File to write (atomically; torch.load reads it).");
@@ -29,6 +31,7 @@ int Fail(const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  ijepa::common::RemoveTemporariesOnTerminationSignals();  // Ctrl-C during the write leaves nothing
   absl::ParseCommandLine(argc, argv);
   const std::string in = absl::GetFlag(FLAGS_in), out = absl::GetFlag(FLAGS_out), to = absl::GetFlag(FLAGS_to);
   if (in.empty() || out.empty()) return Fail("--in and --out are required");
@@ -48,6 +51,9 @@ int main(int argc, char** argv) {
   absl::StatusOr<ijepa::checkpoint::ConvertedCheckpoint> converted =
       ijepa::checkpoint::ConvertCheckpoint(*checkpoint, target, in);
   if (!converted.ok()) return Fail(std::string(converted.status().message()));
+  if (auto removed = ijepa::common::RemoveStaleTemporariesOf(out); !removed.ok()) {
+    return Fail(std::string(removed.status().message()));
+  }
   if (absl::Status s = ijepa::checkpoint::WriteTorchFile(out, converted->value); !s.ok()) {
     return Fail(std::string(s.message()));
   }

@@ -27,6 +27,7 @@
 #include "absl/strings/str_cat.h"
 #include "ijepa/checkpoint/unpickler.h"
 #include "ijepa/checkpoint/zip_index.h"
+#include "ijepa/common/atomic_file.h"
 #include "ijepa/common/read_file.h"
 
 namespace ijepa::checkpoint {
@@ -267,45 +268,7 @@ absl::Status WriteTorchFile(const std::string& path, const c10::IValue& value) {
   } catch (const std::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("cannot serialize the value for ", path, ": ", e.what()));
   }
-  const size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  std::string temp = path + ".tmp.XXXXXX";
-  const int fd = ::mkstemp(temp.data());
-  if (fd < 0) return absl::PermissionDeniedError(Errno("create a temporary file next to", path));
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const std::string message = Errno("write", temp);
-      ::close(fd);
-      ::unlink(temp.c_str());
-      return absl::ResourceExhaustedError(message);
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fchmod(fd, 0644) != 0 || ::fsync(fd) != 0) {
-    const std::string message = Errno("fsync", temp);
-    ::close(fd);
-    ::unlink(temp.c_str());
-    return absl::InternalError(message);
-  }
-  if (::close(fd) != 0) {
-    const std::string message = Errno("close", temp);
-    ::unlink(temp.c_str());
-    return absl::InternalError(message);
-  }
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    const std::string message = Errno(absl::StrCat("rename ", temp, " to"), path);
-    ::unlink(temp.c_str());
-    return absl::InternalError(message);
-  }
-  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd < 0) return absl::InternalError(Errno("open folder", dir));
-  const int rc = ::fsync(dir_fd);
-  ::close(dir_fd);
-  if (rc != 0) return absl::InternalError(Errno("fsync folder", dir));
-  return absl::OkStatus();
+  return common::WriteFileAtomically(path, std::string_view(bytes.data(), bytes.size()));
 }
 
 }  // namespace ijepa::checkpoint

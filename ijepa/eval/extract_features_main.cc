@@ -25,7 +25,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "ijepa/checkpoint/torch_file.h"
+#include "ijepa/common/atomic_file.h"
 #include "ijepa/common/read_file.h"
+#include "ijepa/common/run_folder.h"
 #include "ijepa/common/threads.h"
 #include "ijepa/data/data_config.h"
 #include "ijepa/common/user_path.h"
@@ -199,6 +201,7 @@ int Main(int argc, char** argv) {
   dict.insert(std::string("model"), model_text);
   dict.insert(std::string("data"), data_text);
   const std::string out = UserPath(args.Get("out"));
+  if (auto removed = common::RemoveStaleTemporariesOf(out); !removed.ok()) return Fail(removed.status());
   if (absl::Status s = checkpoint::WriteTorchFile(out, c10::IValue(dict)); !s.ok()) return Fail(s);
   const at::Tensor& features = request.patches ? f->patches : f->pooled.begin()->second;
   std::fprintf(stderr, "wrote %s: features %s of %lld %s images in %.1f s (%d threads, %s)\n", out.c_str(),
@@ -213,6 +216,7 @@ int Main(int argc, char** argv) {
 int main(int argc, char** argv) {
   FLAGS_logtostderr = true;  // progress lines go to stderr; the JSON / result goes to stdout
   google::InitGoogleLogging(argv[0]);
+  ijepa::common::RemoveTemporariesOnTerminationSignals();  // Ctrl-C during the write leaves nothing
   try {
     return ijepa::eval::Main(argc, argv);
   } catch (const std::exception& e) {

@@ -17,6 +17,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "ijepa/common/atomic_file.h"
+#include "ijepa/common/run_folder.h"
 #include "ijepa/common/threads.h"
 #include "ijepa/data/data_config.h"
 #include "ijepa/common/user_path.h"
@@ -219,6 +221,8 @@ int Main(int argc, char** argv) {
   std::printf("%s\n", json->c_str());
   std::fflush(stdout);
   const std::string out = args.Has("out") ? UserPath(args.Get("out")) : DefaultOut(checkpoint, random_init, use_encoder);
+  // A kill -9 of an earlier probe during this write left out.tmp (older versions) or out.tmp.XXXXXX.
+  if (auto removed = common::RemoveStaleTemporariesOf(out); !removed.ok()) return Fail(removed.status());
   if (absl::Status s = WriteTextFile(out, *json); !s.ok()) return Fail(s);
   // A short summary after the JSON, for people.
   std::vector<const EvalReport*> all = {&*report};
@@ -240,6 +244,7 @@ int main(int argc, char** argv) {
   FLAGS_logtostderr = true;  // progress lines go to stderr; the JSON / result goes to stdout
   google::InitGoogleLogging(argv[0]);
   try {
+    ijepa::common::RemoveTemporariesOnTerminationSignals();
     return ijepa::eval::Main(argc, argv);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "linear_probe: error: %s\n", e.what());

@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
+#include "ijepa/common/atomic_file.h"
 
 namespace ijepa::eval {
 
@@ -80,18 +81,8 @@ absl::StatusOr<std::string> ReportToJson(const EvalReport& report) {
 }
 
 absl::Status WriteTextFile(const std::string& path, const std::string& text) {
-  const std::string temp = path + ".tmp";
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    if (!out) return absl::PermissionDeniedError(absl::StrCat("cannot write ", temp));
-    out << text;
-    out.flush();
-    if (!out) return absl::DataLossError(absl::StrCat("error writing ", temp));
-  }
-  std::error_code error;
-  std::filesystem::rename(temp, path, error);
-  if (error) return absl::PermissionDeniedError(absl::StrCat("cannot rename ", temp, " to ", path, ": ", error.message()));
-  return absl::OkStatus();
+  // Was a fixed-name PATH.tmp, left behind by an interrupted run and shared by concurrent ones.
+  return common::WriteFileAtomically(path, text);
 }
 
 }  // namespace ijepa::eval

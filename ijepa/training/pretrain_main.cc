@@ -20,11 +20,13 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "ijepa/common/atomic_file.h"
 #include "ijepa/common/user_path.h"
 #include "ijepa/distributed/communicator.h"
 #include "ijepa/distributed/env.h"
 #include "ijepa/eval/low_shot_probe.h"
 #include "ijepa/training/config.h"
+#include "ijepa/training/run_folder.h"
 #include "ijepa/training/trainer.h"
 
 extern const char kDefaultPretrainConfig[];
@@ -104,6 +106,8 @@ int Fail(const absl::Status& status) {
 }
 
 int Main(int argc, char** argv) {
+  // SIGTERM / SIGINT during a checkpoint or config write remove its temporary before dying.
+  ijepa::common::RemoveTemporariesOnTerminationSignals();
   Args args;
   if (absl::Status s = ParseArgs(argc, argv, &args); !s.ok()) return Fail(s);
   absl::StatusOr<ijepa::training::PretrainConfig> config =
@@ -121,6 +125,10 @@ int Main(int argc, char** argv) {
 
   auto env = ijepa::distributed::DistributedEnvFromEnvironment();
   if (!env.ok()) return Fail(env.status());
+  // One run per output folder at a time; stale temporaries of killed runs go before this one writes.
+  auto folder_lock = ijepa::training::ClaimRunFolder(config->logging().folder(), config->logging().write_tag(),
+                                                     env->rank);
+  if (!folder_lock.ok()) return Fail(folder_lock.status());
   std::unique_ptr<ijepa::distributed::Communicator> communicator;
   if (env->world_size > 1) {
     if (config->threads() == 0) {
