@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "ijepa/common/limits.h"
 #include "ijepa/data/cifar.h"
 #include "ijepa/data/idx.h"
 #include "ijepa/data/image_folder.h"
@@ -83,6 +84,9 @@ absl::Status ValidateDataConfig(const DataConfig& c) {
   if (c.num_workers() < 0) {
     return absl::InvalidArgumentError(absl::StrCat("data.num_workers is ", c.num_workers(), "; expected >= 0"));
   }
+  // 100000 workers aborted in std::thread's constructor; a billion images per batch exhausted memory.
+  if (absl::Status s = common::CheckThreadCount("data.num_workers", c.num_workers()); !s.ok()) return s;
+  if (absl::Status s = common::CheckBatchSize("data.batch_size", c.batch_size()); !s.ok()) return s;
   if (c.color_jitter_strength() < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("data.color_jitter_strength is ", c.color_jitter_strength(), "; expected >= 0"));

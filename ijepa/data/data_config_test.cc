@@ -69,6 +69,10 @@ TEST(DataConfigTest, ValidationErrorsNameTheField) {
       {"eval_resize_size: 100", "data.eval_resize_size is 100"},
       {"subset_file: 'x.txt'", "data.subset_file is set but data.dataset is not IMAGE_FOLDER"},
       {"dataset: DATASET_KIND_UNSPECIFIED", "data.dataset is unspecified"},
+      // Upper bounds (issue 14): 100000 workers aborted, a billion images exhausted memory.
+      {"num_workers: 100000", "data.num_workers must be <= "},
+      {"num_workers: 100000", "hardware threads of this machine, at least 64), got 100000"},
+      {"batch_size: 1000000000", "data.batch_size must be <= 65536 images, got 1000000000"},
   };
   for (const auto& [text, message] : cases) {
     const absl::Status status = ValidateDataConfig(Parse(text));

@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -21,8 +22,12 @@ bool IsGzip(std::string_view bytes) {
          static_cast<uint8_t>(bytes[1]) == 0x8b;
 }
 
-absl::StatusOr<std::string> Gunzip(std::string_view compressed, absl::string_view what,
-                                   size_t max_bytes) {
+namespace {
+
+// Inflates at most max_bytes (+1 to detect more): with `prefix`, returns the first max_bytes bytes
+// without error; otherwise more output than max_bytes is ResourceExhausted.
+absl::StatusOr<std::string> Inflate(std::string_view compressed, absl::string_view what, size_t max_bytes,
+                                    bool prefix) {
   z_stream stream;
   std::memset(&stream, 0, sizeof(stream));
   // 15 + 16: gzip wrapper only, largest window.
@@ -35,10 +40,16 @@ absl::StatusOr<std::string> Gunzip(std::string_view compressed, absl::string_vie
   char buffer[1 << 16];
   absl::Status status;
   while (true) {
+    // Never more than one byte past the limit: a gzip bomb stops at the limit, not a buffer later.
+    const size_t room = std::min<size_t>(sizeof(buffer), max_bytes - std::min(max_bytes, out.size()) + 1);
     stream.next_out = reinterpret_cast<Bytef*>(buffer);
-    stream.avail_out = sizeof(buffer);
+    stream.avail_out = static_cast<uInt>(room);
     const int rc = inflate(&stream, Z_NO_FLUSH);
-    out.append(buffer, sizeof(buffer) - stream.avail_out);
+    out.append(buffer, room - stream.avail_out);
+    if (prefix && out.size() >= max_bytes) {
+      out.resize(max_bytes);
+      break;
+    }
     if (out.size() > max_bytes) {
       status = absl::ResourceExhaustedError(
           absl::StrCat(what, ": gzip data inflates to more than ", max_bytes, " bytes"));
@@ -70,6 +81,16 @@ absl::StatusOr<std::string> Gunzip(std::string_view compressed, absl::string_vie
   inflateEnd(&stream);
   if (!status.ok()) return status;
   return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> Gunzip(std::string_view compressed, absl::string_view what, size_t max_bytes) {
+  return Inflate(compressed, what, max_bytes, /*prefix=*/false);
+}
+
+absl::StatusOr<std::string> GunzipPrefix(std::string_view compressed, absl::string_view what, size_t n) {
+  return Inflate(compressed, what, n, /*prefix=*/true);
 }
 
 absl::StatusOr<std::string> ReadMaybeGzipFile(const std::string& path) {

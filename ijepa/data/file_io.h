@@ -18,6 +18,10 @@ absl::StatusOr<std::string> ReadFileBytes(const std::string& path);
 absl::StatusOr<std::string> Gunzip(std::string_view compressed, absl::string_view what,
                                    size_t max_bytes = size_t{1} << 32);
 
+// The first `n` bytes `compressed` inflates to (fewer if it ends before), inflating no more: for
+// reading a header that declares the size of the rest.
+absl::StatusOr<std::string> GunzipPrefix(std::string_view compressed, absl::string_view what, size_t n);
+
 // True when `bytes` starts with the gzip magic number 1f 8b.
 bool IsGzip(std::string_view bytes);
 

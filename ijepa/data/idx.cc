@@ -63,15 +63,44 @@ absl::StatusOr<IdxArray> ParseIdx(std::string_view bytes, absl::string_view what
   return array;
 }
 
+namespace {
+
+// The file's bytes, inflated when gzip-compressed, but never past the size its IDX header declares
+// (header + product of the dimensions): a small .gz that inflates to gigabytes stops there.
+absl::StatusOr<std::string> ReadIdxFile(const std::string& path, int dims) {
+  absl::StatusOr<std::string> bytes = ReadFileBytes(path);
+  if (!bytes.ok() || !IsGzip(*bytes)) return bytes;
+  const size_t header = 4 + 4 * static_cast<size_t>(dims);
+  absl::StatusOr<std::string> head = GunzipPrefix(*bytes, path, header);
+  if (!head.ok()) return head.status();
+  // A bad or short header: ParseIdx reports it on these bytes.
+  if (head->size() < header || ReadBigEndian32(head->data()) != (0x00000800u | static_cast<uint32_t>(dims))) {
+    return head;
+  }
+  uint64_t declared = 1;
+  for (int d = 0; d < dims; ++d) {
+    declared *= ReadBigEndian32(head->data() + 4 + 4 * d);
+    if (declared > (uint64_t{1} << 40)) return head;  // ParseIdx refuses the dimensions
+  }
+  absl::StatusOr<std::string> all = Gunzip(*bytes, path, header + declared);
+  if (!all.ok() && all.status().code() == absl::StatusCode::kResourceExhausted) {
+    return absl::InvalidArgumentError(absl::StrCat(all.status().message(), ", the size its IDX header declares (",
+                                                   header, " + ", declared, " bytes); refusing to inflate further"));
+  }
+  return all;
+}
+
+}  // namespace
+
 absl::StatusOr<std::shared_ptr<IdxDataset>> IdxDataset::Open(const std::string& images_path,
                                                              const std::string& labels_path) {
-  absl::StatusOr<std::string> image_bytes = ReadMaybeGzipFile(images_path);
+  absl::StatusOr<std::string> image_bytes = ReadIdxFile(images_path, 3);
   if (!image_bytes.ok()) return image_bytes.status();
   absl::StatusOr<IdxArray> images = ParseIdx(*image_bytes, images_path, 3);
   if (!images.ok()) return images.status();
   image_bytes->clear();
   image_bytes->shrink_to_fit();
-  absl::StatusOr<std::string> label_bytes = ReadMaybeGzipFile(labels_path);
+  absl::StatusOr<std::string> label_bytes = ReadIdxFile(labels_path, 1);
   if (!label_bytes.ok()) return label_bytes.status();
   absl::StatusOr<IdxArray> labels = ParseIdx(*label_bytes, labels_path, 1);
   if (!labels.ok()) return labels.status();

@@ -76,6 +76,29 @@ TEST(IdxTest, OpensGzipAndRawFilesAndChecksCounts) {
   EXPECT_THAT(mismatch.status().message(), HasSubstr("3 images but 2 labels"));
 }
 
+TEST(IdxTest, GzipStopsAtTheSizeTheHeaderDeclares) {
+  // A gzip bomb: the header declares one 2x2 image (16 + 4 bytes) and 64 MiB of zeros follow,
+  // about 64 KB compressed. It used to be inflated up to 4 GiB before ParseIdx refused it.
+  const std::string dir = testing::FreshTempDir("idx_bomb");
+  std::string raw = IdxBytes({1, 2, 2}, std::string(4, 'a'));
+  raw.append(size_t{64} << 20, '\0');
+  WriteFile(dir + "/images.gz", GzipBytes(raw));
+  WriteFile(dir + "/labels", IdxBytes({1}, Bytes({3})));
+  auto dataset = IdxDataset::Open(dir + "/images.gz", dir + "/labels");
+  ASSERT_FALSE(dataset.ok());
+  EXPECT_EQ(dataset.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(dataset.status().message(),
+              HasSubstr(dir + "/images.gz: gzip data inflates to more than 20 bytes, the size its IDX header "
+                              "declares (16 + 4 bytes)"));
+  // The exact declared size still opens, and a damaged header is reported as before.
+  WriteFile(dir + "/ok.gz", GzipBytes(IdxBytes({1, 2, 2}, std::string(4, 'a'))));
+  EXPECT_TRUE(IdxDataset::Open(dir + "/ok.gz", dir + "/labels").ok());
+  WriteFile(dir + "/bad.gz", GzipBytes(std::string(64, 'z')));
+  auto bad = IdxDataset::Open(dir + "/bad.gz", dir + "/labels");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(), HasSubstr("wrong IDX magic number"));
+}
+
 TEST(IdxTest, TruncatedGzipIsDataLossNamingTheFile) {
   const std::string dir = testing::FreshTempDir("idx_gzip");
   const std::string gz = GzipBytes(IdxBytes({4, 8, 8}, std::string(256, 'a')));

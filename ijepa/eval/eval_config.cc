@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "ijepa/common/limits.h"
 #include "ijepa/common/text_proto.h"
 
 namespace ijepa::eval {
@@ -199,6 +200,7 @@ absl::StatusOr<EvalOptions> EvalOptionsFromConfig(const EvalConfig& config) {
   }
   o.device = config.device();
   if (config.threads() < 0) return FieldError("threads", ">= 0", config.threads());
+  if (absl::Status s = common::CheckThreadCount("threads", config.threads()); !s.ok()) return s;
   o.threads = config.threads();
   o.seed = config.seed();
   if (!o.linear && !o.knn && !o.attentive) {

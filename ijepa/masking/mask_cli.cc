@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
+#include "ijepa/common/limits.h"
 #include "ijepa/common/read_file.h"
 #include "ijepa/masking/mask_sampler.h"
 
@@ -96,6 +97,7 @@ absl::Status WriteSampledMasks(const SampleMasksArgs& args, std::ostream& out) {
   if (args.batch_size < 1) {
     return absl::InvalidArgumentError(absl::StrCat("--batch: expected >= 1, got ", args.batch_size));
   }
+  if (absl::Status s = common::CheckBatchSize("--batch", args.batch_size); !s.ok()) return s;
   if (args.batches < 0) {
     return absl::InvalidArgumentError(absl::StrCat("--batches: expected >= 0, got ", args.batches));
   }

@@ -95,6 +95,10 @@ TEST(MaskCliTest, Errors) {
   args.batches = 1;
   std::ostringstream out;
   EXPECT_THAT(std::string(WriteSampledMasks(args, out).message()), HasSubstr("--batch"));
+  // A billion images used to be sampled (and held) until memory ran out.
+  args.batch_size = 1000000000;
+  EXPECT_THAT(std::string(WriteSampledMasks(args, out).message()),
+              HasSubstr("--batch must be <= 65536 images, got 1000000000"));
   args.batch_size = 2;
   args.config.set_min_keep(100);
   EXPECT_THAT(std::string(WriteSampledMasks(args, out).message()), HasSubstr("min_keep"));

@@ -10,6 +10,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "ijepa/common/limits.h"
 #include "ijepa/masking/mask_cli.h"
 #include "ijepa/masking/mask_png.h"
 #include "ijepa/masking/mask_sampler.h"
@@ -51,6 +53,16 @@ int main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_official)) config->set_official_behavior(true);
   absl::StatusOr<PatchGrid> grid = ParseGrid(absl::GetFlag(FLAGS_grid), "grid");
   if (!grid.ok()) return Fail(grid.status());
+  // The picture is about batch x (grid x cell)^2 pixels: bound it before sampling or drawing.
+  if (absl::Status s = ijepa::common::CheckBatchSize("--batch", absl::GetFlag(FLAGS_batch)); !s.ok()) return Fail(s);
+  const double picture_pixels = static_cast<double>(absl::GetFlag(FLAGS_batch)) * grid->height * grid->width *
+                                absl::GetFlag(FLAGS_cell) * absl::GetFlag(FLAGS_cell);
+  if (picture_pixels > static_cast<double>(kMaxPngPixels)) {
+    return Fail(absl::InvalidArgumentError(absl::StrCat(
+        "--batch=", absl::GetFlag(FLAGS_batch), " images of a ", grid->height, "x", grid->width, " grid at --cell=",
+        absl::GetFlag(FLAGS_cell), " make a picture of about ", static_cast<int64_t>(picture_pixels),
+        " pixels; expected at most ", kMaxPngPixels, " (lower --batch or --cell)")));
+  }
   absl::StatusOr<std::unique_ptr<MaskSampler>> sampler =
       CreateMaskSampler(*config, grid->height, grid->width);
   if (!sampler.ok()) return Fail(sampler.status());

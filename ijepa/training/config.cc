@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "ijepa/common/limits.h"
 #include "ijepa/common/text_proto.h"
 #include "ijepa/data/data_config.h"
 #include "ijepa/masking/mask_options.h"
@@ -145,6 +146,7 @@ absl::Status ValidateConfig(const PretrainConfig& config) {
   if (absl::StartsWith(device, "cuda:")) device_ok = absl::SimpleAtoi(device.substr(5), &ordinal) && ordinal >= 0;
   if (!device_ok) return FieldError("device", "\"cpu\", \"cuda\" or \"cuda:N\"", absl::StrCat("\"", device, "\""));
   if (config.threads() < 0) return FieldError("threads", ">= 0 (0 = all hardware threads)", absl::StrCat(config.threads()));
+  if (absl::Status s = common::CheckThreadCount("threads", config.threads()); !s.ok()) return s;
   if (config.distributed_timeout_s() <= 0) {
     return FieldError("distributed_timeout_s", "> 0", absl::StrCat(config.distributed_timeout_s()));
   }

@@ -123,6 +123,8 @@ TEST(ConfigTest, ValidationNamesTheField) {
       {"logging.write_tag=a/b", "logging.write_tag"},
       {"device=tpu", "device must be \"cpu\", \"cuda\" or \"cuda:N\""},
       {"threads=-1", "threads must be >= 0"},
+      {"threads=100000", "threads must be <= "},  // created threads until the machine stalled
+      {"data.num_workers=100000", "data.num_workers must be <= "},
       {"distributed_timeout_s=0", "distributed_timeout_s must be > 0"},
       {"mask.pred_mask_scale=0.3,0.2", "config section mask: "},
       {"meta.pred_emb_dim=100", "config section meta (predictor"},
