@@ -1,6 +1,11 @@
 #include "ijepa/data/image_folder.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <map>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -8,6 +13,8 @@
 #include <tuple>
 #include <unordered_map>
 #include <utility>
+
+#include <glog/logging.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -25,6 +32,67 @@ namespace {
 bool HasImageExtension(const fs::path& path) {
   const std::string extension = absl::AsciiStrToLower(path.extension().string());
   return extension == ".jpg" || extension == ".jpeg" || extension == ".png";
+}
+
+// A directory's identity, through symlinks: the same folder reached twice has the same one.
+using DirId = std::pair<dev_t, ino_t>;
+
+absl::StatusOr<DirId> IdOf(const fs::path& dir) {
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0) {
+    return absl::PermissionDeniedError(absl::StrCat("cannot stat ", dir.string(), ": ", std::strerror(errno)));
+  }
+  return DirId{st.st_dev, st.st_ino};
+}
+
+// Collects the (folder, file name) pairs of images under `dir` (following symlinks, as torchvision
+// does), skipping with a warning every folder that is one of its own ancestors (a symlink loop,
+// which used to repeat its images until the path grew too long). `owner` maps each folder already
+// walked to its class: one folder reached from two classes would give its images two labels, and
+// is an error.
+absl::Status WalkClassFolder(const fs::path& dir, const std::string& class_name, std::vector<DirId>& ancestors,
+                             std::map<DirId, std::string>& owner,
+                             std::vector<std::pair<std::string, std::string>>& files) {
+  absl::StatusOr<DirId> id = IdOf(dir);
+  if (!id.ok()) return id.status();
+  if (std::find(ancestors.begin(), ancestors.end(), *id) != ancestors.end()) {
+    LOG(WARNING) << "ImageFolder: skipping " << dir.string()
+                 << ": a symlink loop (it is one of its own parent folders, device " << id->first << " inode "
+                 << id->second << ")";
+    return absl::OkStatus();
+  }
+  auto [it, inserted] = owner.emplace(*id, class_name);
+  if (!inserted) {
+    if (it->second == class_name) {
+      LOG(WARNING) << "ImageFolder: skipping " << dir.string() << ": the same folder was already read for class "
+                   << class_name << " (device " << id->first << " inode " << id->second << ")";
+      return absl::OkStatus();
+    }
+    return absl::InvalidArgumentError(absl::StrCat(
+        "image folder ", dir.string(), " of class ", class_name, " is the same folder (device ", id->first,
+        ", inode ", id->second, ") as one of class ", it->second,
+        "; its images would get two labels (a symlink between class folders?)"));
+  }
+  ancestors.push_back(*id);
+  std::error_code error;
+  std::vector<fs::path> subfolders;
+  for (fs::directory_iterator entry(dir, error), end; !error && entry != end; entry.increment(error)) {
+    std::error_code kind_error;
+    if (entry->is_directory(kind_error)) {
+      subfolders.push_back(entry->path());
+    } else if (entry->is_regular_file(kind_error) && HasImageExtension(entry->path())) {
+      files.emplace_back(entry->path().parent_path().string(), entry->path().filename().string());
+    }
+  }
+  if (error) {
+    return absl::PermissionDeniedError(absl::StrCat("cannot list class folder ", dir.string(), ": ", error.message()));
+  }
+  std::sort(subfolders.begin(), subfolders.end());
+  for (const fs::path& sub : subfolders) {
+    if (absl::Status s = WalkClassFolder(sub, class_name, ancestors, owner, files); !s.ok()) return s;
+  }
+  ancestors.pop_back();
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -57,21 +125,16 @@ absl::StatusOr<std::shared_ptr<ImageFolderDataset>> ImageFolderDataset::Open(
   }
   std::sort(dataset->classes_.begin(), dataset->classes_.end());
   std::vector<std::string> empty_classes;
+  absl::StatusOr<DirId> root_id = IdOf(root);
+  if (!root_id.ok()) return root_id.status();
+  std::map<DirId, std::string> owner;
   for (size_t label = 0; label < dataset->classes_.size(); ++label) {
     const fs::path class_dir = fs::path(root) / dataset->classes_[label];
     // (folder, file name) pairs sort exactly as torchvision's sorted(os.walk(...)) then sorted(fnames).
     std::vector<std::pair<std::string, std::string>> files;
-    for (fs::recursive_directory_iterator it(class_dir, fs::directory_options::follow_directory_symlink,
-                                             error),
-         end;
-         !error && it != end; it.increment(error)) {
-      if (it->is_regular_file(error) && HasImageExtension(it->path())) {
-        files.emplace_back(it->path().parent_path().string(), it->path().filename().string());
-      }
-    }
-    if (error) {
-      return absl::PermissionDeniedError(
-          absl::StrCat("cannot list class folder ", class_dir.string(), ": ", error.message()));
+    std::vector<DirId> ancestors = {*root_id};  // a class folder linking back to the root is a loop
+    if (absl::Status s = WalkClassFolder(class_dir, dataset->classes_[label], ancestors, owner, files); !s.ok()) {
+      return s;
     }
     if (files.empty()) empty_classes.push_back(dataset->classes_[label]);
     std::sort(files.begin(), files.end());

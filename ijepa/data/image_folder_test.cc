@@ -101,6 +101,34 @@ TEST(ImageFolderTest, ErrorsNameTheRootAndWhatWasExpected) {
   EXPECT_THAT(empty_class.status().message(), HasSubstr("class folder(s) dog"));
 }
 
+TEST(ImageFolderTest, SymlinkLoopsAreSkippedAndSharedClassFoldersRefused) {
+  namespace fs = std::filesystem;
+  const std::string root = testing::FreshTempDir("folder_loops");
+  WriteFile(root + "/cat/c1.jpg", "x");
+  WriteFile(root + "/cat/sub/c2.jpg", "x");
+  WriteFile(root + "/dog/d1.jpg", "x");
+  fs::create_directory_symlink(".", root + "/cat/self");        // loop to its own folder
+  fs::create_directory_symlink("../..", root + "/cat/sub/up");  // loop to the root (both classes)
+  fs::create_directory_symlink("../dog", root + "/dog/back");     // loop to its own class folder
+  // Before: the loops repeated c1/c2 (and, through the root, d1 as a cat) until ELOOP.
+  auto dataset = ImageFolderDataset::Open(root);
+  ASSERT_TRUE(dataset.ok()) << dataset.status();
+  EXPECT_EQ((*dataset)->size(), 3);
+  EXPECT_EQ((*dataset)->labels(), (std::vector<int64_t>{0, 0, 1}));
+
+  // A class folder that is (a link to) another class's folder would label its images twice.
+  const std::string shared = testing::FreshTempDir("folder_shared");
+  WriteFile(shared + "/cat/c1.jpg", "x");
+  WriteFile(shared + "/dog/d1.jpg", "x");
+  fs::create_directory_symlink("../cat", shared + "/dog/cats_too");
+  auto refused = ImageFolderDataset::Open(shared);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.status().message(), HasSubstr("image folder " + shared + "/dog/cats_too of class dog is the same "
+                                                    "folder"));
+  EXPECT_THAT(refused.status().message(), HasSubstr("as one of class cat; its images would get two labels"));
+}
+
 TEST(ImageFolderTest, CorruptFileLoadsAsErrorNamingIt) {
   const std::string root = testing::FreshTempDir("folder_corrupt");
   WriteFile(root + "/a/bad.jpg", "\xFF\xD8\xFF garbage");
