@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -120,6 +121,7 @@ absl::StatusOr<Child> Start(const LaunchOptions& options, int local_rank) {
     close(out_pipe[1]);
     return absl::InternalError("launch: pipe() failed");
   }
+  const pid_t launcher_pid = getpid();
   pid_t pid = fork();
   if (pid < 0) {
     for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) close(fd);
@@ -127,6 +129,11 @@ absl::StatusOr<Child> Start(const LaunchOptions& options, int local_rank) {
   }
   if (pid == 0) {
     // Child: only async-signal-safe calls from here on.
+    // The rank dies with the launcher, however the launcher ends (kill -9 included): a rank whose
+    // launcher vanished must not train on alone. The flag survives execve. If the launcher is
+    // already gone (it died between fork and prctl), exit now.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != launcher_pid) _exit(128 + SIGKILL);
     dup2(out_pipe[1], STDOUT_FILENO);
     dup2(err_pipe[1], STDERR_FILENO);
     signal(SIGINT, SIG_DFL);

@@ -31,7 +31,8 @@ absl::Status ValidateLaunchOptions(const LaunchOptions& options);
 // LOCAL_RANK, LOCAL_WORLD_SIZE, GROUP_RANK, MASTER_ADDR, MASTER_PORT.
 std::map<std::string, std::string> RankEnvironment(const LaunchOptions& options, int local_rank);
 
-// Starts the local ranks, prefixes each line they print with "[rank R] " (stdout to stdout, stderr
+// Starts the local ranks (each with PR_SET_PDEATHSIG = SIGKILL, so the ranks die with the
+// launcher even when it is killed with SIGKILL), prefixes each line they print with "[rank R] " (stdout to stdout, stderr
 // to stderr), and returns when all have ended: 0 if every rank exited 0, else the first failure's
 // exit code (128 + signal number for a rank killed by a signal). When one rank fails, the others
 // are stopped rather than left waiting for it. Errors only for bad options or a failed fork.

@@ -1,10 +1,14 @@
 #include "ijepa/distributed/launcher.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -125,6 +129,47 @@ TEST(LauncherTest, SuccessfulRunsPrintNoLauncherMessages) {
   ASSERT_TRUE(r.code.ok());
   EXPECT_EQ(*r.code, 0);
   EXPECT_THAT(r.err, Not(HasSubstr("[launch]")));
+}
+
+TEST(LauncherTest, RanksDieWhenTheLauncherIsKilled) {
+  // This test process adopts orphans, so it can wait for the ranks once their launcher is gone.
+  ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  int out[2];
+  ASSERT_EQ(pipe(out), 0);
+  const pid_t launcher = fork();
+  ASSERT_GE(launcher, 0);
+  if (launcher == 0) {
+    dup2(out[1], STDOUT_FILENO);
+    close(out[0]);
+    (void)Launch(Shell(2, "echo pid=$$; exec tail -f /dev/null"));  // ranks that never end by themselves
+    _exit(0);
+  }
+  close(out[1]);
+  std::vector<pid_t> ranks;
+  std::string text;
+  char buffer[256];
+  while (ranks.size() < 2) {
+    const ssize_t n = read(out[0], buffer, sizeof(buffer));
+    ASSERT_GT(n, 0) << "the launcher ended before both ranks reported: " << text;
+    text.append(buffer, static_cast<size_t>(n));
+    ranks.clear();
+    for (size_t at = text.find("pid="); at != std::string::npos; at = text.find("pid=", at + 4)) {
+      const size_t end = text.find('\n', at);
+      if (end == std::string::npos) break;
+      ranks.push_back(static_cast<pid_t>(std::stol(text.substr(at + 4, end - at - 4))));
+    }
+  }
+  ASSERT_EQ(kill(launcher, SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(launcher, &status, 0), launcher);
+  // Before: the ranks ran on. Now each dies of SIGKILL as its launcher does (waitpid returns
+  // when it does; without the fix this test hangs until its timeout).
+  for (pid_t rank : ranks) {
+    ASSERT_EQ(waitpid(rank, &status, 0), rank) << "rank " << rank << " is not a child of this subreaper";
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "rank " << rank << " status " << status;
+  }
+  close(out[0]);
+  prctl(PR_SET_CHILD_SUBREAPER, 0);
 }
 
 TEST(LauncherTest, BadOptionsNameTheFlag) {
