@@ -92,6 +92,8 @@ absl::Status ApplyEvalOverride(std::string_view assignment, EvalConfig* config) 
 }
 
 absl::StatusOr<EvalOptions> EvalOptionsFromConfig(const EvalConfig& config) {
+  // Range checks such as `lr > 0` let +inf through; no field is meaningful when not finite.
+  if (absl::Status s = common::CheckFiniteFields(config); !s.ok()) return s;
   EvalOptions o;
   if (config.which() == EvalConfig::WHICH_UNSPECIFIED) {
     return FieldError("which", "TARGET_ENCODER or ENCODER", "WHICH_UNSPECIFIED");

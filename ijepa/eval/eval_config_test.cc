@@ -74,6 +74,11 @@ TEST(EvalConfigTest, ErrorsNameTheField) {
   EXPECT_NE(ErrorOf("device: \"tpu\"").find("device"), std::string::npos);
   EXPECT_NE(ErrorOf("protocol { per_class: 5 } protocol { per_class: 5 }").find("unique"), std::string::npos);
   EXPECT_NE(ErrorOf("linear { enabled: false } knn { enabled: false }").find("at least one"), std::string::npos);
+  // Non-finite values and the thread bound (issue 14).
+  EXPECT_NE(ErrorOf("linear { training { lrs: [0.01, inf] } }").find("linear.training.lrs[1]: expected a finite number, got inf"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("val_fraction: nan").find("val_fraction: expected a finite number, got nan"), std::string::npos);
+  EXPECT_NE(ErrorOf("threads: 100000").find("threads must be <= "), std::string::npos);
   absl::StatusOr<EvalConfig> bad = ParseEvalConfigText("linear { epochs: 3 }", "bad.pbtxt");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("bad.pbtxt: 1:"), std::string::npos) << bad.status();
