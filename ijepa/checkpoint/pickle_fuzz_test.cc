@@ -1,10 +1,12 @@
 // Fuzz target for the checkpoint reader. Input starting with "PK" goes through the whole zip
 // path (ReadTorchBytes); anything else is interpreted as data.pkl with in-memory storages, which is
 // where libFuzzer finds its way into the pickle machine quickly.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 
 #include <ATen/ATen.h>
@@ -35,13 +37,54 @@ void Touch(const c10::IValue& v) {
   Touch(v, seen);
 }
 
+// Values a tree walk of `v` visits (shared containers once per reference), memoised by identity.
+uint64_t Expanded(const c10::IValue& v, std::unordered_map<const void*, uint64_t>& memo) {
+  if (!(v.isTuple() || v.isList() || v.isGenericDict())) return 1;
+  if (auto it = memo.find(v.internalToPointer()); it != memo.end()) return it->second;
+  uint64_t total = 1;
+  auto add = [&](const c10::IValue& e) { total = std::min<uint64_t>(total + Expanded(e, memo), uint64_t{1} << 62); };
+  if (v.isTuple()) {
+    for (const auto& e : v.toTupleRef().elements()) add(e);
+  } else if (v.isList()) {
+    for (const auto& e : v.toListRef()) add(e);
+  } else {
+    for (const auto& kv : v.toGenericDict()) add(kv.value());
+  }
+  memo[v.internalToPointer()] = total;
+  return total;
+}
+
+// A coverage ladder over what walking the result costs: one branch per power of two of its
+// expanded size, so an input that doubles the work is new coverage and libFuzzer keeps it.
+// Growing a structure of shared references adds no edge in the reader itself, so without the
+// ladder the fuzzer never climbed towards the reference bomb (2 x 90 s, 5 M runs); with it and a
+// 12-level seed it found an input that hung the old reader in about 2 minutes
+// (testdata/corpus/fuzz_timeout_4332a8a964f7). The reader now refuses such inputs, so the
+// accepted ones top out near rung 21.
+volatile int ladder_sink;
+#define IJEPA_RUNG(k) \
+  if (expanded >= (uint64_t{1} << (k))) ladder_sink = (k);
+void Ladder(const c10::IValue& v) {
+  std::unordered_map<const void*, uint64_t> memo;
+  const uint64_t expanded = Expanded(v, memo);
+  IJEPA_RUNG(1) IJEPA_RUNG(2) IJEPA_RUNG(3) IJEPA_RUNG(4) IJEPA_RUNG(5) IJEPA_RUNG(6) IJEPA_RUNG(7) IJEPA_RUNG(8)
+  IJEPA_RUNG(9) IJEPA_RUNG(10) IJEPA_RUNG(11) IJEPA_RUNG(12) IJEPA_RUNG(13) IJEPA_RUNG(14) IJEPA_RUNG(15)
+  IJEPA_RUNG(16) IJEPA_RUNG(17) IJEPA_RUNG(18) IJEPA_RUNG(19) IJEPA_RUNG(20) IJEPA_RUNG(21) IJEPA_RUNG(22)
+  IJEPA_RUNG(23) IJEPA_RUNG(24) IJEPA_RUNG(25) IJEPA_RUNG(26) IJEPA_RUNG(27) IJEPA_RUNG(28) IJEPA_RUNG(29)
+  IJEPA_RUNG(30) IJEPA_RUNG(31) IJEPA_RUNG(32)
+}
+#undef IJEPA_RUNG
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
   if (size >= 2 && bytes[0] == 'P' && bytes[1] == 'K') {
     auto result = ijepa::checkpoint::ReadTorchBytes(bytes, "fuzz.pt");
-    if (result.ok()) Touch(*result);
+    if (result.ok()) {
+      Touch(*result);
+      Ladder(*result);
+    }
     return 0;
   }
   ijepa::checkpoint::StorageLoader load = [](const std::string& key, c10::ScalarType dtype,
@@ -50,6 +93,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return at::zeros({numel}, at::TensorOptions().dtype(dtype)).storage();
   };
   auto result = ijepa::checkpoint::Unpickle(bytes, load, "fuzz.pkl");
-  if (result.ok()) Touch(*result);
+  if (result.ok()) {
+    Touch(*result);
+    Ladder(*result);
+  }
   return 0;
 }

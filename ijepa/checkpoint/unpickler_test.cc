@@ -1,6 +1,8 @@
 #include "ijepa/checkpoint/unpickler.h"
 
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <string>
 #include <vector>
@@ -222,6 +224,16 @@ TEST(UnpicklerTest, SharedReferencesCostLinearTime) {
   // The bound is the pickle length plus kSharedExpansionAllowance: 2^20 visits still load.
   EXPECT_TRUE(Parse(DoublingLists(19)).ok());
   ExpectError(DoublingLists(21), "reference bomb");
+}
+
+TEST(UnpicklerTest, TheFuzzFoundReferenceBombIsRefused) {
+  // Found by libFuzzer (pickle_fuzz_test's ladder and 5 s budget, from a 12-level seed) as a
+  // timeout of the reader before the bound: 557 bytes of shared lists.
+  std::ifstream in("ijepa/checkpoint/testdata/corpus/fuzz_timeout_4332a8a964f7", std::ios::binary);
+  ASSERT_TRUE(in.good());
+  const std::string pickle((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_EQ(pickle.size(), 557u);
+  ExpectError(pickle, "reference bomb");
 }
 
 TEST(UnpicklerTest, RejectsMalformedStreams) {
