@@ -16,6 +16,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "ijepa/common/atomic_file.h"
+#include "ijepa/common/read_file.h"
 
 namespace ijepa::training {
 namespace {
@@ -49,8 +50,13 @@ absl::StatusOr<CsvLog> CsvLog::Open(const std::string& path, bool resume, int64_
                                     std::vector<StepRecord>* history) {
   std::vector<StepRecord> kept;
   if (resume) {
-    std::ifstream in(path);
-    if (in) {
+    // No CSV yet (a resume from meta.read_checkpoint into a new folder) is fine; a CSV that cannot
+    // be read (a folder in its place, EIO) is an error, not an empty history that the rewrite
+    // below would make permanent.
+    absl::StatusOr<std::string> text = common::ReadRegularFile(path, "CSV log");
+    if (!text.ok() && text.status().code() != absl::StatusCode::kNotFound) return text.status();
+    if (text.ok()) {
+      std::istringstream in(*text);
       std::string line;
       int line_number = 0;
       while (std::getline(in, line)) {

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -62,6 +63,19 @@ TEST(CsvLogTest, UnwritableFolderIsAnError) {
   auto log = CsvLog::Open("/nonexistent-dir/x.csv", false, 0, 1, nullptr);
   ASSERT_FALSE(log.ok());
   EXPECT_THAT(std::string(log.status().message()), HasSubstr("/nonexistent-dir/x.csv"));
+}
+
+TEST(CsvLogTest, ResumeWithAFolderInPlaceOfTheCsvIsAnError) {
+  // It used to read as an empty history (and the run went on with a log it could not keep).
+  const std::string dir = std::string(::testing::TempDir()) + "/csv_is_a_folder.csv";
+  std::filesystem::create_directories(dir);
+  auto log = CsvLog::Open(dir, /*resume=*/true, 3, 2, nullptr);
+  ASSERT_FALSE(log.ok());
+  EXPECT_THAT(std::string(log.status().message()), HasSubstr("CSV log " + dir + ": a directory, not a regular file"));
+  // A missing CSV on resume is a fresh log.
+  const std::string fresh = std::string(::testing::TempDir()) + "/fresh_on_resume.csv";
+  std::filesystem::remove(fresh);
+  EXPECT_TRUE(CsvLog::Open(fresh, /*resume=*/true, 3, 2, nullptr).ok());
 }
 
 TEST(LossCurveTest, WritesAnSvgWithBothCurves) {
