@@ -98,6 +98,30 @@ PY
   fi
 }
 
+# package -> why it is needed
+PACKAGES=(
+  "bazel-bootstrap:Bazel 4.2.3, the build system"
+  "bazel-platforms:@platforms for Bazel, offline"
+  "bazel-skylib:@bazel_skylib for Bazel, offline"
+  "g++:C++17 compiler"
+  "libtorch-dev:LibTorch 1.13 (CPU) headers and libraries"
+  "libgloo-dev:Gloo headers for c10d's ProcessGroupGloo (//ijepa/distributed); LibTorch links libgloo0"
+  "libopenblas0-openmp:optimized BLAS; LibTorch otherwise runs on the reference BLAS, 10x slower"
+  "libprotobuf-dev:Protobuf runtime for configs"
+  "protobuf-compiler:protoc, used by proto_library"
+  "libabsl-dev:Abseil (status, strings, flags, random)"
+  "libgoogle-glog-dev:glog, logging"
+  "libgflags-dev:gflags, needed by glog"
+  "libgtest-dev:GoogleTest"
+  "libgmock-dev:GoogleMock"
+  "libbenchmark-dev:Google Benchmark"
+  "libjpeg62-turbo-dev:JPEG decoding (libjpeg-turbo)"
+  "libpng-dev:PNG decoding and writing"
+  "zlib1g-dev:gzip'd IDX files"
+  "dataset-fashion-mnist:the default data set (/usr/share/datasets/fashion-mnist)"
+  "python3-torch:reference tools that make test fixtures and read checkpoints (never in the C++ path)"
+)
+
 case "${1:-}" in
   --help|-h) usage; exit 0 ;;
   --libtorch2) fetch_libtorch2 "$(realpath -m "${2:-$TORCH_DEFAULT_DIR}")"; exit 0 ;;
