@@ -4,7 +4,99 @@
 #
 #   sudo tools/setup.sh            # or as root
 #   tools/setup.sh --check         # only report what is missing; exit 1 if anything is
+#   tools/setup.sh --libtorch2 [DIR]
+#                                  # opt-in, after the Debian setup: LibTorch 2.x (see below)
+#   tools/setup.sh --help
 set -euo pipefail
+
+# LibTorch 2.x, pinned: the torch wheel from PyPI is a complete LibTorch (include/, lib/, share/
+# below torch/), built with the C++11 ABI and for CUDA 13.0. Its METADATA pins the CUDA 13.0.2
+# runtime libraries, cuDNN 9.19.0.56 and NCCL 2.28.9. Fetched with `pip download --no-deps` and
+# unpacked: nothing is installed into any Python. Beside torch/ go the nvidia-* wheels its
+# libraries look for through their RPATH ($ORIGIN/../../nvidia/...):
+#   - nvidia-cuda-runtime, nvidia-cuda-cupti: libtorch_cpu needs libcudart and libcupti to load, so
+#     even CPU-only binaries (--config=torch2) need these two (13 MB);
+#   - nvidia-cufile, nvidia-cusparselt-cu13, nvidia-nvshmem-cu13: needed by libtorch_cuda and
+#     missing from the CUDA 13.0 toolkit in /usr/local/cuda, which supplies the rest (cuBLAS,
+#     cuFFT, cuSPARSE, cuRAND, cuSOLVER, cuDNN, NCCL, all at the versions the wheel pins) for
+#     --config=cuda.
+TORCH_VERSION=2.11.0
+TORCH_DEFAULT_DIR=/opt/ijepa-cc/torch-${TORCH_VERSION}
+TORCH_COMPANION_WHEELS=(
+  "nvidia-cuda-runtime==13.0.96"
+  "nvidia-cuda-cupti==13.0.85"
+  "nvidia-cufile==1.15.1.6"
+  "nvidia-cusparselt-cu13==0.8.0"
+  "nvidia-nvshmem-cu13==3.4.5"
+)
+
+usage() {
+  cat <<USAGE
+Usage: tools/setup.sh [--check | --libtorch2 [DIR] | --help]
+
+  (no flag)         Install the Debian 12 packages ijepa-cc needs (as root), select OpenBLAS.
+                    Enough for 'bazel run //ijepa/training:pretrain' and 'bazel test //...'.
+  --check           Only report missing packages; exit 1 if anything is missing.
+  --libtorch2 [DIR] Opt-in: fetch LibTorch ${TORCH_VERSION} (the pinned PyPI torch wheel, a CUDA 13.0
+                    build) and the nvidia-* runtime wheels it loads into DIR (default
+                    ${TORCH_DEFAULT_DIR}) with 'python3 -m pip download --no-deps', unpack them,
+                    and print the LIBTORCH_HOME to use (DIR/torch). Reuses a complete DIR.
+                    Needs python3 with pip and PyPI access (about 770 MB download, 1.4 GB
+                    unpacked); touches no Python installation. Then:
+                      bazel test --config=torch2 //...    # CPU, against LibTorch ${TORCH_VERSION}
+                      bazel build --config=cuda //...     # + CUDA 13.0 from /usr/local/cuda
+                    (for DIR other than the default add --repo_env=LIBTORCH_HOME=DIR/torch).
+  --help            This text.
+USAGE
+}
+
+# Unpacks torch and its companion wheels into $1; a marker file records a complete unpack.
+fetch_libtorch2() {
+  local dir=$1
+  local marker="$dir/.ijepa-cc-complete"
+  if [[ -f "$marker" && "$(cat "$marker")" == "torch==${TORCH_VERSION} ${TORCH_COMPANION_WHEELS[*]}" ]]; then
+    echo "setup: LibTorch ${TORCH_VERSION} already complete in $dir"
+  else
+    command -v python3 >/dev/null || { echo "setup: --libtorch2 needs python3" >&2; exit 1; }
+    python3 -m pip --version >/dev/null 2>&1 ||
+      { echo "setup: --libtorch2 needs pip (Debian: apt-get install python3-pip)" >&2; exit 1; }
+    mkdir -p "$dir/wheels"
+    echo "setup: downloading torch==${TORCH_VERSION} and ${TORCH_COMPANION_WHEELS[*]} into $dir/wheels"
+    # The wheel for the local python3 (cp311 on Debian 12); LibTorch inside is the same in all.
+    python3 -m pip download --no-deps --only-binary=:all: -d "$dir/wheels" \
+        "torch==${TORCH_VERSION}" "${TORCH_COMPANION_WHEELS[@]}" ||
+      { echo "setup: 'pip download' failed; is PyPI reachable?" >&2; exit 1; }
+    rm -rf "$dir/torch" "$dir/nvidia" "$dir"/torch-*.dist-info
+    # Only LibTorch's part of the torch wheel (no Python modules); all of each nvidia-* wheel's
+    # nvidia/ folder. Wheels are zip files; Python's zipfile keeps this free of unzip.
+    python3 - "$dir" "$dir"/wheels/*.whl <<'PY' || { echo "setup: unpacking the wheels failed" >&2; exit 1; }
+import os, stat, sys, zipfile
+out = sys.argv[1]
+for wheel in sys.argv[2:]:
+    prefixes = (("torch/include/", "torch/lib/", "torch/share/", "torch-")
+                if os.path.basename(wheel).startswith("torch-") else ("nvidia/",))
+    with zipfile.ZipFile(wheel) as z:
+        for info in z.infolist():
+            if info.filename.startswith(prefixes):
+                path = z.extract(info, out)
+                mode = info.external_attr >> 16
+                if mode & stat.S_IXUSR:
+                    os.chmod(path, os.stat(path).st_mode | 0o111)
+PY
+    for lib in torch/lib/libtorch_cpu.so torch/lib/libc10.so nvidia/cu13/lib/libcudart.so.13 \
+               nvidia/cu13/lib/libcupti.so.13 nvidia/cu13/lib/libcufile.so.0 \
+               nvidia/cusparselt/lib/libcusparseLt.so.0 nvidia/nvshmem/lib/libnvshmem_host.so.3; do
+      [[ -f "$dir/$lib" ]] || { echo "setup: $dir/$lib missing after unpacking the wheels" >&2; exit 1; }
+    done
+    rm -rf "$dir/wheels"
+    echo "torch==${TORCH_VERSION} ${TORCH_COMPANION_WHEELS[*]}" > "$marker"
+    echo "setup: LibTorch ${TORCH_VERSION} unpacked into $dir"
+  fi
+  echo "setup: LIBTORCH_HOME=$dir/torch"
+  if [[ "$dir" != "$TORCH_DEFAULT_DIR" ]]; then
+    echo "setup: not the default folder: add --repo_env=LIBTORCH_HOME=$dir/torch after --config=torch2 or --config=cuda"
+  fi
+}
 
 # package -> why it is needed
 PACKAGES=(
@@ -29,6 +121,13 @@ PACKAGES=(
   "dataset-fashion-mnist:the default data set (/usr/share/datasets/fashion-mnist)"
   "python3-torch:reference tools that make test fixtures and read checkpoints (never in the C++ path)"
 )
+
+case "${1:-}" in
+  --help|-h) usage; exit 0 ;;
+  --libtorch2) fetch_libtorch2 "$(realpath -m "${2:-$TORCH_DEFAULT_DIR}")"; exit 0 ;;
+  ""|--check) ;;
+  *) echo "setup: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+esac
 
 check_only=0
 [[ "${1:-}" == "--check" ]] && check_only=1

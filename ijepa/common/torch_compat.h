@@ -9,6 +9,11 @@
 #include <c10/core/ScalarType.h>
 #include <torch/version.h>
 
+#include <sstream>
+#include <string>
+#include <type_traits>
+#include <utility>
+
 // True when the LibTorch being compiled against is at least major.minor.
 #define IJEPA_TORCH_VERSION_AT_LEAST(major, minor) \
   (TORCH_VERSION_MAJOR > (major) ||                \
@@ -37,6 +42,24 @@ inline at::Tensor FusedScaledDotProductAttention(const at::Tensor& q, const at::
                                           /*is_causal=*/false);
 }
 #endif
+
+// The key under which a torch::optim optimizer keeps a parameter's state (Optimizer::state()):
+// LibTorch 1.13 keys it by the printed TensorImpl address (c10::guts::to_string of
+// unsafeGetTensorImpl()), LibTorch 2.x by the TensorImpl pointer itself. Decided from the map's
+// key type rather than a version number, and a template so this header does not pull in
+// torch/optim. Usage: state().find(compat::OptimizerStateKey<torch::optim::Optimizer>(p)).
+template <typename Optimizer>
+auto OptimizerStateKey(const at::Tensor& param) {
+  using Key = typename std::decay_t<decltype(std::declval<const Optimizer&>().state())>::key_type;
+  if constexpr (std::is_same_v<Key, std::string>) {
+    std::ostringstream out;
+    out << param.unsafeGetTensorImpl();
+    return out.str();
+  } else {
+    static_assert(std::is_same_v<Key, void*>, "unknown torch::optim state key type");
+    return static_cast<void*>(param.unsafeGetTensorImpl());
+  }
+}
 
 // Autocast state for one device type. LibTorch 2.4 replaced the per-device functions
 // (set_enabled / set_cpu_enabled, set_autocast_gpu_dtype / set_autocast_cpu_dtype) by functions

@@ -1,7 +1,9 @@
 #include "ijepa/common/torch_compat.h"
 
 #include <ATen/ATen.h>
+#include <c10/util/Logging.h>
 #include <gtest/gtest.h>
+#include <torch/optim/adamw.h>
 
 namespace ijepa::compat {
 namespace {
@@ -12,6 +14,23 @@ TEST(TorchCompatTest, VersionMacroMatchesLinkedLibrary) {
   EXPECT_FALSE(IJEPA_TORCH_VERSION_AT_LEAST(kTorchVersionMajor, kTorchVersionMinor + 1));
   EXPECT_FALSE(IJEPA_TORCH_VERSION_AT_LEAST(kTorchVersionMajor + 1, 0));
   EXPECT_EQ(kHasFusedAttention, kTorchVersionMajor >= 2);
+}
+
+// c10's LOG/CHECK must be glog's with every LibTorch (@libtorch defines C10_USE_GLOG for one
+// built without glog), or files that include both would get whichever header came last.
+static_assert(c10::IsUsingGoogleLogging(), "c10 logging is not glog: see @libtorch's BUILD");
+
+TEST(TorchCompatTest, OptimizerStateKeyFindsTheParameterState) {
+  at::Tensor w = at::ones({3}).requires_grad_(true);
+  at::Tensor other = at::ones({3}).requires_grad_(true);
+  torch::optim::AdamW adamw({w}, torch::optim::AdamWOptions(0.1));
+  w.sum().backward();
+  adamw.step();
+  auto it = adamw.state().find(OptimizerStateKey<torch::optim::Optimizer>(w));
+  ASSERT_NE(it, adamw.state().end());
+  EXPECT_EQ(static_cast<const torch::optim::AdamWParamState&>(*it->second).step(), 1);
+  EXPECT_EQ(adamw.state().find(OptimizerStateKey<torch::optim::Optimizer>(other)),
+            adamw.state().end());
 }
 
 TEST(TorchCompatTest, AutocastGuardCastsMatmulAndRestoresState) {

@@ -1,6 +1,7 @@
 #include "ijepa/distributed/communicator.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <functional>
 #include <future>
 #include <thread>
@@ -32,6 +33,13 @@ DistributedEnv Env(int rank, int world_size, int port) {
 // Runs `body(communicator)` for every rank of a world on threads of this process (Gloo over
 // loopback TCP, exactly as across processes) and waits for all of them.
 void RunRanks(int world_size, const std::function<void(Communicator&)>& body) {
+  // LibTorch 2.x records every collective in c10d's process-wide FlightRecorder, whose
+  // recordWithResetEnabled (2.11) inserts into a map before taking its mutex: process groups of
+  // one process enqueuing at the same time, as the ranks-as-threads here do, crash it (a
+  // SIGSEGV about once in 200 runs, seen in ProcessGroupGloo::enqueue). One process per rank,
+  // as in training, never races there. A buffer size of 0 turns the recorder off; it is read
+  // once, when the first process group is made. LibTorch 1.13 has no recorder.
+  setenv("TORCH_FR_BUFFER_SIZE", "0", /*overwrite=*/1);
   const int port = testing::FreePort();
   std::vector<std::future<void>> ranks;
   for (int rank = 0; rank < world_size; ++rank) {

@@ -25,6 +25,12 @@ inline constexpr double kLayerNormEps = 1e-6;
 torch::Tensor ScaledDotProductAttention(const torch::Tensor& q, const torch::Tensor& k,
                                         const torch::Tensor& v, double dropout_p, bool training);
 
+// The official matmul-softmax-matmul, on every LibTorch: the reference the fused kernel is tested
+// against (layers_test).
+torch::Tensor ExplicitScaledDotProductAttention(const torch::Tensor& q, const torch::Tensor& k,
+                                                const torch::Tensor& v, double dropout_p,
+                                                bool training);
+
 // Official drop_path: per-sample stochastic depth, identity when !training or drop_prob == 0.
 torch::Tensor DropPath(const torch::Tensor& x, double drop_prob, bool training);
 

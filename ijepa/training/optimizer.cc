@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "ijepa/common/torch_compat.h"
 
 namespace ijepa::training {
 namespace {
@@ -21,13 +22,8 @@ bool DecayExcluded(const std::string& name, const torch::Tensor& p) {
   return name.find("bias") != std::string::npos || p.dim() == 1;
 }
 
-// LibTorch keys optimizer state by the printed TensorImpl address (c10::guts::to_string of
-// unsafeGetTensorImpl()); the same formatting is reproduced here.
-std::string StateKey(const torch::Tensor& p) {
-  std::ostringstream out;
-  out << p.unsafeGetTensorImpl();
-  return out.str();
-}
+// The key of a parameter in Optimizer::state(); its type differs between LibTorch 1.13 and 2.x.
+auto StateKey(const torch::Tensor& p) { return compat::OptimizerStateKey<torch::optim::Optimizer>(p); }
 
 c10::impl::GenericDict StringKeyedDict() {
   return c10::impl::GenericDict(c10::StringType::get(), c10::AnyType::get());
