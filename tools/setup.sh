@@ -120,6 +120,8 @@ PACKAGES=(
   "zlib1g-dev:gzip'd IDX files"
   "dataset-fashion-mnist:the default data set (/usr/share/datasets/fashion-mnist)"
   "python3-torch:reference tools that make test fixtures and read checkpoints (never in the C++ path)"
+  "python3-torchvision:the official I-JEPA code imports it (tools that run it to make fixtures)"
+  "python3-yaml:the official I-JEPA train.py imports it (tools that run it to make fixtures)"
 )
 
 case "${1:-}" in
