@@ -31,6 +31,7 @@
 #include "ijepa/training/optimizer.h"
 #include "ijepa/training/run_log.h"
 #include "ijepa/training/schedules.h"
+#include "ijepa/training/train_step.h"
 
 namespace ijepa::training {
 namespace {
@@ -71,36 +72,6 @@ std::vector<torch::Tensor> ParametersAndBuffers(const torch::nn::Module& m) {
   return all;
 }
 
-// Official grad_logger: gradient norms of the encoder's non-bias, non-1-D parameters; first and
-// last layer are the first and last `qkv` weights.
-struct GradStats {
-  double first_layer = 0, last_layer = 0, min = 0, max = 0;
-};
-GradStats ComputeGradStats(const torch::nn::Module& encoder) {
-  GradStats s;
-  bool any = false, first_set = false;
-  s.min = std::numeric_limits<double>::infinity();
-  s.max = -std::numeric_limits<double>::infinity();
-  for (const auto& item : encoder.named_parameters()) {
-    const torch::Tensor& p = item.value();
-    const std::string& n = item.key();
-    if (!p.grad().defined() || p.dim() == 1 ||
-        (n.size() >= 5 && n.compare(n.size() - 5, 5, ".bias") == 0)) {
-      continue;
-    }
-    const double norm = p.grad().norm().item<double>();
-    any = true;
-    s.min = std::min(s.min, norm);
-    s.max = std::max(s.max, norm);
-    if (n.find("qkv") != std::string::npos) {
-      s.last_layer = norm;
-      if (!first_set) s.first_layer = norm, first_set = true;
-    }
-  }
-  if (!any) s.min = s.max = 0;
-  return s;
-}
-
 // Extras this project adds to the official checkpoint layout.
 struct ResumeState {
   int64_t epoch = 0;        // completed epochs
@@ -136,6 +107,7 @@ class Trainer::Impl {
   models::VisionTransformerPredictor predictor{nullptr};
   std::unique_ptr<PretrainOptimizer> optimizer;
   std::optional<TrainingSchedules> schedules;
+  std::optional<TrainStep> train_step;
   LossKind loss_kind = LossKind::kSmoothL1;
   ResumeState state;
   bool resumed = false;
@@ -244,6 +216,11 @@ absl::Status Trainer::Impl::Init() {
   schedules = MakeTrainingSchedules(ipe, o.warmup(), o.epochs(), o.ipe_scale(), o.start_lr(),
                                     o.lr(), o.final_lr(), o.weight_decay(),
                                     o.final_weight_decay(), ema0, ema1);
+  TrainStepOptions step_options;
+  step_options.loss = loss_kind;
+  step_options.bf16_autocast = config.meta().use_bfloat16() && device.is_cuda();
+  step_options.communicator = deps.communicator;
+  train_step.emplace(encoder, target_encoder, predictor, optimizer.get(), *schedules, step_options);
 
   if (config.meta().load_checkpoint()) {
     std::string path = config.meta().read_checkpoint();
@@ -389,21 +366,11 @@ absl::StatusOr<TrainSummary> Trainer::Impl::Run() {
   const int64_t epochs = o.epochs();
   int64_t total_steps = epochs * ipe;
   if (o.max_steps() > 0) total_steps = std::min<int64_t>(total_steps, o.max_steps());
-  const int64_t num_enc_masks = config.mask().num_enc_masks();
-  const bool autocast = config.meta().use_bfloat16() && device.is_cuda();
   const int64_t images_per_step = static_cast<int64_t>(config.data().batch_size()) * world_size;
 
   TrainSummary summary;
   summary.start_step = state.global_step;
   summary.iterations_per_epoch = ipe;
-  std::vector<torch::Tensor> trainable;
-  for (auto* m : std::vector<torch::nn::Module*>{encoder.get(), predictor.get()}) {
-    for (const auto& p : m->parameters()) {
-      if (p.requires_grad()) trainable.push_back(p);
-    }
-  }
-  const std::vector<torch::Tensor> online = encoder->parameters();
-  const std::vector<torch::Tensor> target = target_encoder->parameters();
   encoder->train();
   predictor->train();
   target_encoder->train();  // as the official code; no dropout at the default rates either way
@@ -433,45 +400,23 @@ absl::StatusOr<TrainSummary> Trainer::Impl::Run() {
       data::Batch& batch = **next;
       const int64_t itr = batch.batch_index;
       const int64_t step = state.global_step;  // 0-based index of this step
-      const double lr = schedules->lr.ValueAt(step + 1);
-      const double wd = schedules->wd.ValueAt(step + 1);
-      optimizer->SetLrAndWeightDecay(lr, wd);
       TORCH_CHECK(batch.masks.has_value(), "data loader returned a batch without masks");
       const masking::MaskTensors masks = masking::ToMaskTensors(*batch.masks, device);
       const torch::Tensor images = batch.images.to(device, /*non_blocking=*/true);
       const double mask_a = static_cast<double>(masks.context[0].size(1));
       const double mask_b = static_cast<double>(masks.targets[0].size(1));
-
-      torch::Tensor loss;
-      {
-        compat::AutocastGuard guard(device, at::kBFloat16, autocast);
-        torch::Tensor h;
-        {
-          torch::NoGradGuard no_grad;
-          h = MakeTargets(target_encoder->forward(images), masks.targets, num_enc_masks);
-        }
-        torch::Tensor z = encoder->forward(images, masks.context);
-        z = predictor->forward(z, masks.context, masks.targets);
-        loss = PredictionLoss(z, h, loss_kind);
-      }
-      double loss_value = loss.item<double>();
-      if (deps.communicator != nullptr) loss_value = deps.communicator->AllReduceMean(loss_value);
-      if (!std::isfinite(loss_value)) {
+      const bool log_now = itr % config.logging().log_freq() == 0;
+      const TrainStepResult result = train_step->Run(images, masks, step, log_now);
+      const double loss_value = result.loss, lr = result.lr, wd = result.wd;
+      if (!result.stepped) {
         return absl::InternalError(absl::StrFormat(
             "loss is %f at epoch %d, itr %d (global step %d), lr %.3e; last finite loss %.5f. "
             "Stopped without stepping or saving; the last good checkpoint is %s",
             loss_value, epoch + 1, itr, step + 1, lr, last_finite_loss,
-            latest_written.empty() ? (resumed ? LatestPath() : "(none written yet)") : latest_written));
+            latest_written.empty() ? (resumed ? resumed_from : "(none written yet)") : latest_written));
       }
       last_finite_loss = loss_value;
-      loss.backward();
-      if (deps.communicator != nullptr) deps.communicator->AllReduceMeanGradients(trainable);
-      optimizer->adamw().step();
-      const bool log_now = itr % config.logging().log_freq() == 0;
-      GradStats grad_stats;
-      if (log_now) grad_stats = ComputeGradStats(*encoder);
-      optimizer->adamw().zero_grad();
-      EmaUpdate(target, online, schedules->momentum.ValueAt(step));
+      const GradStats& grad_stats = result.grad_stats;
 
       const double step_seconds = Seconds(Clock::now() - step_start);
       state.global_step = step + 1;

@@ -1,0 +1,56 @@
+// Step-exact replay of the official trainer: feeds the images and masks recorded from the official
+// src/train.py (tools/make_training_fixture.py) through this project's TrainStep, and compares
+// every step's loss and scheduled values and the final weights and AdamW moments.
+#pragma once
+
+#include <ATen/core/ivalue.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace ijepa::training {
+
+struct ReplayTolerance {
+  double loss_relative = 1e-5;    // per-step loss against the official one
+  double tensor_absolute = 1e-5;  // every final weight and AdamW moment
+  double schedule_relative = 1e-9;  // lr, weight decay, EMA momentum (closed-form doubles)
+};
+
+struct ReplayStep {
+  int64_t step = 0;  // 1-based
+  double loss = 0, expected_loss = 0;
+  double lr = 0, expected_lr = 0, wd = 0, expected_wd = 0, momentum = 0, expected_momentum = 0;
+};
+
+struct ReplayTensorGroup {
+  std::string name;  // "encoder", "predictor", "target_encoder", "adamw.exp_avg", "adamw.exp_avg_sq"
+  int64_t tensors = 0;
+  double max_abs_diff = 0;
+  std::string worst;  // the tensor with the largest difference
+};
+
+struct ReplayReport {
+  std::vector<ReplayStep> steps;
+  std::vector<ReplayTensorGroup> finals;
+  // Empty when everything agrees; otherwise the first step or tensor that differs, e.g.
+  // "step 3: loss 0.4521 vs official 0.4516 (relative difference 1.1e-03 > 1e-05)".
+  std::string first_mismatch;
+  bool ok() const { return first_mismatch.empty(); }
+};
+
+// The fixture as tools/make_training_fixture.py writes it (read with //ijepa/checkpoint).
+absl::StatusOr<c10::IValue> ReadReplayFixture(const std::string& path);
+
+// Builds the models from the fixture's config, loads its initial state dicts, runs every recorded
+// step through TrainStep on the CPU in float32, and compares. A malformed fixture is an error that
+// names the missing or mistyped entry; a numerical disagreement is a report with !ok().
+absl::StatusOr<ReplayReport> ReplayOfficialSteps(const c10::IValue& fixture,
+                                                 const ReplayTolerance& tolerance = {});
+
+// The per-step table and the per-group maxima, as replay_steps prints them.
+std::string FormatReplayReport(const ReplayReport& report);
+
+}  // namespace ijepa::training

@@ -1,0 +1,268 @@
+#!/usr/bin/python3
+"""Records training steps of the official I-JEPA trainer, for //ijepa/training:replay_steps.
+
+Runs the official `src/train.py` `main()` itself (facebookresearch/ijepa, imported from --official,
+never copied): its `init_model`, `init_opt`, `MaskCollator`, DistributedDataParallel wrapping and
+its training-loop body, unchanged. Only its surroundings are replaced:
+  - the ImageNet loader (`make_imagenet1k`) by a loader over seeded random images, batched by the
+    official `MaskCollator` that `main()` built;
+  - a world-size-1 Gloo process group is created first (train.py needs one for DDP);
+  - `gpu_timer` times on the CPU (the official one needs CUDA events), and the memory figure of
+    its log line is 0, and `torch.cuda.is_bf16_supported()` answers True (both ask for a GPU on
+    a CPU-only torch 1.13, even under autocast(enabled=False));
+  - with --loss l2, `F.smooth_l1_loss` is `F.mse_loss` (the paper's L2; the code has smooth-L1);
+  - with --embed-dim/--depth/--num-heads, `--model` names the official `VisionTransformer` class
+    at that size (the official named sizes are too large for a committed fixture).
+What train.py computes is observed through the names it looks up at run time: the schedulers'
+`step()` results (lr, wd), `next(momentum_scheduler)` (EMA momentum), `AllReduce.apply(loss)`
+(the loss), the loader's batches (images and collated masks). The final state is the checkpoint
+train.py itself writes at the end of the epoch.
+
+  /usr/bin/python3 tools/make_training_fixture.py --official=/path/to/ijepa --out=/tmp/f.pt \
+      --model vit_small --crop 48 --patch 8 --steps 4 --pred-depth 3
+  bazel run //ijepa/training:replay_steps -- --fixture=/tmp/f.pt
+
+Needs Debian's python3-torch (CPU) and python3-yaml; never part of the build.
+"""
+
+import argparse
+import functools
+import os
+import sys
+import tempfile
+import time
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--official", required=True, help="checkout of facebookresearch/ijepa")
+    p.add_argument("--out", required=True, help="fixture file to write (torch.save)")
+    p.add_argument("--model", default="vit_tiny", help="official model name (src/models)")
+    p.add_argument("--embed-dim", type=int, help="resize --model's VisionTransformer: width")
+    p.add_argument("--depth", type=int, help="resize: number of blocks")
+    p.add_argument("--num-heads", type=int, help="resize: attention heads")
+    p.add_argument("--crop", type=int, default=48)
+    p.add_argument("--patch", type=int, default=8)
+    p.add_argument("--batch", type=int, default=4)
+    p.add_argument("--steps", type=int, default=5, help="steps = iterations of one epoch")
+    p.add_argument("--pred-depth", type=int, default=2)
+    p.add_argument("--pred-dim", type=int, default=96)
+    p.add_argument("--seed", type=int, default=0, help="torch.manual_seed before main()")
+    p.add_argument("--ema", type=float, nargs=2, default=[0.996, 1.0])
+    p.add_argument("--loss", choices=["smooth_l1", "l2"], default="smooth_l1")
+    p.add_argument("--warmup-steps", type=int, default=2)
+    p.add_argument("--start-lr", type=float, default=0.0002)
+    p.add_argument("--lr", type=float, default=0.001)
+    p.add_argument("--final-lr", type=float, default=1e-6)
+    p.add_argument("--weight-decay", type=float, default=0.04)
+    p.add_argument("--final-weight-decay", type=float, default=0.4)
+    p.add_argument("--min-keep", type=int, default=2, help="MaskCollator min_keep")
+    p.add_argument("--threads", type=int, default=1)
+    args = p.parse_args()
+    if args.steps < 1 or args.batch < 1:
+        p.error("--steps and --batch must be >= 1")
+    if args.crop % args.patch:
+        p.error(f"--crop {args.crop} is not a multiple of --patch {args.patch}")
+    if not 0 <= args.warmup_steps <= args.steps:
+        p.error("--warmup-steps must be in [0, --steps]")
+    return args
+
+
+def clone_state(module):
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def strip_ddp_prefix(state):
+    return {k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()}
+
+
+def main():
+    args = parse_args()
+    official = os.path.abspath(args.official)
+    if not os.path.isfile(os.path.join(official, "src", "train.py")):
+        sys.exit(f"--official={args.official}: no src/train.py (want a facebookresearch/ijepa checkout)")
+    sys.path.insert(0, official)
+    import torch
+    import torch.distributed as dist
+    import torch.nn.functional as F
+
+    import src.models.vision_transformer as vit
+    import src.train as train  # seeds torch with 0 and configures logging, as when run
+
+    torch.set_num_threads(args.threads)
+    work = tempfile.mkdtemp(prefix="ijepa_fixture_")
+    dist.init_process_group("gloo", init_method=f"file://{work}/pg", rank=0, world_size=1)
+
+    record = {"images": [], "masks_enc": [], "masks_pred": [], "loss": [], "lr": [], "wd": [],
+              "momentum": []}
+
+    # --- the model size
+    if args.embed_dim or args.depth or args.num_heads:
+        if not (args.embed_dim and args.depth and args.num_heads):
+            sys.exit("--embed-dim, --depth and --num-heads go together")
+        probe = vit.__dict__[args.model](img_size=[args.crop], patch_size=args.patch)
+        mlp_ratio = probe.blocks[0].mlp.fc1.out_features / probe.embed_dim
+        del probe
+        vit.__dict__[args.model] = functools.partial(
+            vit.VisionTransformer, embed_dim=args.embed_dim, depth=args.depth,
+            num_heads=args.num_heads, mlp_ratio=mlp_ratio, qkv_bias=True,
+            norm_layer=functools.partial(torch.nn.LayerNorm, eps=1e-6))
+    initial = {}
+    official_init_model = train.init_model
+
+    def init_model(**kw):
+        encoder, predictor = official_init_model(**kw)
+        initial["encoder"] = clone_state(encoder)
+        initial["predictor"] = clone_state(predictor)
+        initial["target_encoder"] = clone_state(encoder)  # train.py: copy.deepcopy(encoder)
+        initial["embed_dim"] = encoder.embed_dim
+        initial["depth"] = len(encoder.blocks)
+        initial["num_heads"] = encoder.num_heads
+        initial["mlp_hidden"] = encoder.blocks[0].mlp.fc1.out_features
+        return encoder, predictor
+    train.init_model = init_model
+
+    # --- data: seeded random images through the official collator
+    images = torch.randn(args.steps * args.batch, 3, args.crop, args.crop,
+                         generator=torch.Generator().manual_seed(1000 + args.seed))
+
+    class RecordingLoader:
+        def __init__(self, collator):
+            self.loader = torch.utils.data.DataLoader(
+                [(images[i], 0) for i in range(len(images))], batch_size=args.batch,
+                collate_fn=collator, shuffle=False, num_workers=0, drop_last=True)
+
+        def __len__(self):
+            return len(self.loader)
+
+        def __iter__(self):
+            for udata, masks_enc, masks_pred in self.loader:
+                record["images"].append(udata[0].clone())
+                record["masks_enc"].append([m.clone() for m in masks_enc])
+                record["masks_pred"].append([m.clone() for m in masks_pred])
+                yield udata, masks_enc, masks_pred
+
+    class Sampler:
+        def set_epoch(self, epoch):
+            pass
+
+    def make_imagenet1k(collator, **kw):
+        return None, RecordingLoader(collator), Sampler()
+    train.make_imagenet1k = make_imagenet1k
+
+    # --- what the loop body computes
+    official_init_opt = train.init_opt
+
+    def init_opt(**kw):
+        optimizer, scaler, scheduler, wd_scheduler = official_init_opt(**kw)
+
+        def recording(step, key):
+            def wrapped():
+                value = step()
+                record[key].append(value)
+                return value
+            return wrapped
+        scheduler.step = recording(scheduler.step, "lr")
+        wd_scheduler.step = recording(wd_scheduler.step, "wd")
+        return optimizer, scaler, scheduler, wd_scheduler
+    train.init_opt = init_opt
+
+    def recording_next(iterator):
+        value = next(iterator)
+        record["momentum"].append(value)
+        return value
+    train.next = recording_next  # train.py's `next(momentum_scheduler)` resolves here
+
+    official_all_reduce = train.AllReduce
+
+    class AllReduce:
+        @staticmethod
+        def apply(loss):
+            out = official_all_reduce.apply(loss)
+            record["loss"].append(out.detach().clone())
+            return out
+    train.AllReduce = AllReduce
+
+    def cpu_timer(closure, log_timings=True):
+        start = time.perf_counter()
+        result = closure()
+        return result, 1000.0 * (time.perf_counter() - start)
+    train.gpu_timer = cpu_timer
+    # log_stats() prints torch.cuda.max_memory_allocated(), which raises on a CPU-only torch.
+    torch.cuda.max_memory_allocated = lambda *a, **k: 0
+    # torch 1.13's autocast(enabled=False) still asks the (absent) GPU whether it has bf16.
+    torch.cuda.is_bf16_supported = lambda: True  # never used: use_bfloat16 is False
+
+    if args.loss == "l2":
+        class L2Functional:
+            smooth_l1_loss = staticmethod(F.mse_loss)
+
+            def __getattr__(self, name):
+                return getattr(F, name)
+        train.F = L2Functional()
+
+    warmup_epochs = args.warmup_steps / args.steps
+    config = {
+        "meta": {"use_bfloat16": False, "model_name": args.model, "load_checkpoint": False,
+                 "read_checkpoint": None, "copy_data": False, "pred_depth": args.pred_depth,
+                 "pred_emb_dim": args.pred_dim},
+        "data": {"use_gaussian_blur": False, "use_horizontal_flip": False,
+                 "use_color_distortion": False, "color_jitter_strength": 0.0,
+                 "batch_size": args.batch, "pin_mem": False, "num_workers": 0,
+                 "root_path": work, "image_folder": "unused", "crop_size": args.crop,
+                 "crop_scale": [0.3, 1.0]},
+        "mask": {"allow_overlap": False, "patch_size": args.patch, "num_enc_masks": 1,
+                 "min_keep": args.min_keep, "enc_mask_scale": [0.85, 1.0], "num_pred_masks": 4,
+                 "pred_mask_scale": [0.15, 0.2], "aspect_ratio": [0.75, 1.5]},
+        "optimization": {"ema": list(args.ema), "ipe_scale": 1.0,
+                         "weight_decay": args.weight_decay,
+                         "final_weight_decay": args.final_weight_decay, "epochs": 1,
+                         "warmup": warmup_epochs, "start_lr": args.start_lr, "lr": args.lr,
+                         "final_lr": args.final_lr},
+        "logging": {"folder": work, "write_tag": "jepa"},
+    }
+    torch.manual_seed(args.seed)
+    train.main(config)
+
+    final = torch.load(os.path.join(work, "jepa-latest.pth.tar"), map_location="cpu")
+    if final["epoch"] != 1 or len(record["loss"]) != args.steps:
+        sys.exit(f"official run ended at epoch {final['epoch']} after {len(record['loss'])} steps")
+    fixture = {
+        "config": {
+            "model_name": args.model, "embed_dim": initial["embed_dim"], "depth": initial["depth"],
+            "num_heads": initial["num_heads"], "mlp_hidden_dim": initial["mlp_hidden"],
+            "crop_size": args.crop, "patch_size": args.patch, "in_chans": 3,
+            "batch_size": args.batch, "steps": args.steps, "pred_depth": args.pred_depth,
+            "pred_emb_dim": args.pred_dim, "seed": args.seed, "ema": list(args.ema),
+            "loss": args.loss, "warmup": warmup_epochs, "epochs": 1,
+            "iterations_per_epoch": args.steps, "ipe_scale": 1.0, "start_lr": args.start_lr,
+            "lr": args.lr, "final_lr": args.final_lr, "weight_decay": args.weight_decay,
+            "final_weight_decay": args.final_weight_decay, "num_enc_masks": 1,
+            "num_pred_masks": 4, "min_keep": args.min_keep, "torch_version": str(torch.__version__),
+            "official": "facebookresearch/ijepa src/train.py main()",
+        },
+        "encoder": initial["encoder"],
+        "predictor": initial["predictor"],
+        "target_encoder": initial["target_encoder"],
+        "images": record["images"],
+        "masks_enc": record["masks_enc"],
+        "masks_pred": record["masks_pred"],
+        "expected_loss": [float(x) for x in record["loss"]],
+        "expected_lr": [float(x) for x in record["lr"]],
+        "expected_wd": [float(x) for x in record["wd"]],
+        "expected_momentum": [float(x) for x in record["momentum"]],
+        "expected_final": {
+            "encoder": strip_ddp_prefix(final["encoder"]),
+            "predictor": strip_ddp_prefix(final["predictor"]),
+            "target_encoder": strip_ddp_prefix(final["target_encoder"]),
+            "opt": final["opt"],
+        },
+    }
+    torch.save(fixture, args.out)
+    dist.destroy_process_group()
+    losses = ", ".join(f"{x:.6f}" for x in fixture["expected_loss"])
+    print(f"wrote {args.out}: {args.steps} official steps, losses [{losses}]")
+
+
+if __name__ == "__main__":
+    main()
