@@ -25,34 +25,6 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-void PutBigEndian(std::ofstream& out, uint32_t v) {
-  const char bytes[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
-                         static_cast<char>(v)};
-  out.write(bytes, 4);
-}
-
-// 32 generated 16x16 images as MNIST-style IDX files.
-void WriteIdx(const fs::path& folder) {
-  constexpr int kCount = 32, kSide = 16;
-  fs::create_directories(folder);
-  SyntheticDataset dataset(kCount, kSide);
-  std::ofstream images(folder / "train-images-idx3-ubyte", std::ios::binary);
-  std::ofstream labels(folder / "train-labels-idx1-ubyte", std::ios::binary);
-  PutBigEndian(images, 0x803);
-  PutBigEndian(images, kCount);
-  PutBigEndian(images, kSide);
-  PutBigEndian(images, kSide);
-  PutBigEndian(labels, 0x801);
-  PutBigEndian(labels, kCount);
-  for (int i = 0; i < kCount; ++i) {
-    auto example = dataset.Load(i);
-    ASSERT_TRUE(example.ok());
-    images.write(reinterpret_cast<const char*>(example->image.pixels.data()),
-                 static_cast<std::streamsize>(example->image.pixels.size()));
-    labels.put(static_cast<char>(example->label));
-  }
-}
-
 std::string Slurp(const fs::path& path) {
   std::ifstream in(path);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
@@ -73,7 +45,7 @@ class PretrainCliTest : public ::testing::Test {
     tmp_ = fs::path(std::getenv("TEST_TMPDIR")) / ::testing::UnitTest::GetInstance()->current_test_info()->name();
     fs::remove_all(tmp_);
     fs::create_directories(tmp_);
-    WriteIdx(tmp_ / "idx");
+    ASSERT_TRUE(WriteSyntheticIdx((tmp_ / "idx").string(), 32, 16).ok());
     config_ = tmp_ / "tiny.pbtxt";
     std::ofstream(config_) << "data { dataset: IDX root_path: \"" << (tmp_ / "idx").string()
                            << "\" batch_size: 8 crop_size: 16 channels: 1 num_workers: 1 }\n"

@@ -23,34 +23,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-void PutBigEndian(std::ofstream& out, uint32_t v) {
-  const char bytes[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16),
-                         static_cast<char>(v >> 8), static_cast<char>(v)};
-  out.write(bytes, 4);
-}
-
-// Writes the generated images as raw MNIST-style IDX files, so the binary opens them as it opens
-// Fashion-MNIST.
-void WriteIdx(const fs::path& folder, int count, int side) {
-  fs::create_directories(folder);
-  SyntheticDataset dataset(count, side);
-  std::ofstream images(folder / "train-images-idx3-ubyte", std::ios::binary);
-  std::ofstream labels(folder / "train-labels-idx1-ubyte", std::ios::binary);
-  PutBigEndian(images, 0x803);
-  PutBigEndian(images, count);
-  PutBigEndian(images, side);
-  PutBigEndian(images, side);
-  PutBigEndian(labels, 0x801);
-  PutBigEndian(labels, count);
-  for (int i = 0; i < count; ++i) {
-    auto example = dataset.Load(i);
-    ASSERT_TRUE(example.ok());
-    images.write(reinterpret_cast<const char*>(example->image.pixels.data()),
-                 static_cast<std::streamsize>(example->image.pixels.size()));
-    labels.put(static_cast<char>(example->label));
-  }
-}
-
 pid_t Spawn(const std::string& binary, const std::vector<std::string>& args, const fs::path& log) {
   const pid_t pid = fork();
   if (pid == 0) {
@@ -87,7 +59,7 @@ TEST(PretrainKillTest, KilledRunLeavesReadableCheckpointAndResumes) {
   ASSERT_TRUE(fs::exists(binary)) << binary;
   const fs::path tmp = std::getenv("TEST_TMPDIR");
   const fs::path data = tmp / "idx", out = tmp / "run", log = tmp / "pretrain.log";
-  WriteIdx(data, 64, 16);
+  ASSERT_TRUE(WriteSyntheticIdx(data.string(), 64, 16).ok());
   const fs::path config = tmp / "tiny.pbtxt";
   std::ofstream(config) << "data { dataset: IDX root_path: \"" << data.string()
                         << "\" batch_size: 8 crop_size: 16 channels: 1 num_workers: 1 }\n"

@@ -56,7 +56,7 @@ TEST(ReplayTest, AChangedFinalWeightFailsNamingTheTensor) {
 
 TEST(ReplayTest, AMalformedFixtureNamesTheEntry) {
   c10::IValue fixture = Fixture();
-  fixture.toGenericDict().erase("masks_pred");
+  ASSERT_EQ(fixture.toGenericDict().erase("masks_pred"), 1u);
   auto report = ReplayOfficialSteps(fixture);
   ASSERT_FALSE(report.ok());
   EXPECT_NE(report.status().message().find("masks_pred"), absl::string_view::npos)

@@ -1,6 +1,8 @@
 #include "ijepa/training/synthetic_dataset.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 
 #include "absl/strings/str_cat.h"
 
@@ -43,6 +45,43 @@ absl::StatusOr<data::Example> SyntheticDataset::Load(int64_t index) const {
     }
   }
   return example;
+}
+
+namespace {
+
+void PutBigEndian(std::ofstream& out, uint32_t v) {
+  const char bytes[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16),
+                         static_cast<char>(v >> 8), static_cast<char>(v)};
+  out.write(bytes, 4);
+}
+
+}  // namespace
+
+absl::Status WriteSyntheticIdx(const std::string& folder, int count, int side) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(folder, ec);
+  if (ec) return absl::InternalError(absl::StrCat("cannot create ", folder, ": ", ec.message()));
+  SyntheticDataset dataset(count, side);
+  std::ofstream images(fs::path(folder) / "train-images-idx3-ubyte", std::ios::binary);
+  std::ofstream labels(fs::path(folder) / "train-labels-idx1-ubyte", std::ios::binary);
+  PutBigEndian(images, 0x803);
+  PutBigEndian(images, count);
+  PutBigEndian(images, side);
+  PutBigEndian(images, side);
+  PutBigEndian(labels, 0x801);
+  PutBigEndian(labels, count);
+  for (int i = 0; i < count; ++i) {
+    auto example = dataset.Load(i);
+    if (!example.ok()) return example.status();
+    images.write(reinterpret_cast<const char*>(example->image.pixels.data()),
+                 static_cast<std::streamsize>(example->image.pixels.size()));
+    labels.put(static_cast<char>(example->label));
+  }
+  images.close();
+  labels.close();
+  if (!images || !labels) return absl::InternalError(absl::StrCat("cannot write IDX files in ", folder));
+  return absl::OkStatus();
 }
 
 }  // namespace ijepa::training

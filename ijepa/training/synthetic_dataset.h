@@ -1,7 +1,10 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
+
+#include "absl/status/status.h"
 
 #include "ijepa/data/dataset.h"
 
@@ -24,5 +27,10 @@ class SyntheticDataset : public data::Dataset {
   int num_classes_;
   std::vector<int64_t> labels_;
 };
+
+// Writes the first `count` images of SyntheticDataset(count, side) as raw (not gzipped)
+// MNIST-style IDX files `train-images-idx3-ubyte` / `train-labels-idx1-ubyte` in `folder`
+// (created), so a binary opens them as it opens Fashion-MNIST.
+absl::Status WriteSyntheticIdx(const std::string& folder, int count, int side);
 
 }  // namespace ijepa::training
