@@ -63,6 +63,11 @@ def parse_args():
         p.error("--steps and --batch must be >= 1")
     if args.crop % args.patch:
         p.error(f"--crop {args.crop} is not a multiple of --patch {args.patch}")
+    if args.crop // args.patch < 5:
+        # Measured: on a 4x4 grid the official MaskCollator's rejection loop never returns.
+        p.error(f"--crop {args.crop} / --patch {args.patch} is a {args.crop // args.patch}x"
+                f"{args.crop // args.patch} patch grid; the official MaskCollator never returns on "
+                "grids below 5x5 (e.g. --crop 48 --patch 8)")
     if not 0 <= args.warmup_steps <= args.steps:
         p.error("--warmup-steps must be in [0, --steps]")
     return args
