@@ -17,11 +17,6 @@ namespace {
 using torch::optim::AdamWOptions;
 using torch::optim::AdamWParamState;
 
-bool DecayExcluded(const std::string& name, const torch::Tensor& p) {
-  // Official: ('bias' in n) or (len(p.shape) == 1) -- a substring test, kept as is.
-  return name.find("bias") != std::string::npos || p.dim() == 1;
-}
-
 // The key of a parameter in Optimizer::state(); its type differs between LibTorch 1.13 and 2.x.
 auto StateKey(const torch::Tensor& p) { return compat::OptimizerStateKey<torch::optim::Optimizer>(p); }
 
@@ -38,6 +33,10 @@ absl::StatusOr<c10::IValue> Field(const c10::impl::GenericDict& dict, const std:
 
 }  // namespace
 
+bool IsWeightDecayExcluded(const std::string& name, const torch::Tensor& parameter) {
+  return name.find("bias") != std::string::npos || parameter.dim() == 1;
+}
+
 PretrainOptimizer::PretrainOptimizer(const torch::nn::Module& encoder,
                                      const torch::nn::Module& predictor) {
   std::vector<std::vector<torch::Tensor>> params(4);
@@ -49,7 +48,7 @@ PretrainOptimizer::PretrainOptimizer(const torch::nn::Module& encoder,
   for (int m = 0; m < 2; ++m) {
     for (const auto& item : modules[m]->named_parameters(/*recurse=*/true)) {
       if (!item.value().requires_grad()) continue;
-      const int group = m + (DecayExcluded(item.key(), item.value()) ? 2 : 0);
+      const int group = m + (IsWeightDecayExcluded(item.key(), item.value()) ? 2 : 0);
       groups_[group].param_names.push_back(item.key());
       params[group].push_back(item.value());
     }

@@ -11,6 +11,10 @@
 
 namespace ijepa::training {
 
+// The official `init_opt` test for the groups without weight decay: ('bias' in name) or the
+// parameter is 1-D -- a substring test, kept as is.
+bool IsWeightDecayExcluded(const std::string& name, const torch::Tensor& parameter);
+
 // One AdamW parameter group, as the official `init_opt` builds them.
 struct ParamGroupInfo {
   std::string name;                      // "encoder", "predictor", "encoder_no_wd", ...

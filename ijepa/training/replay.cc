@@ -101,8 +101,7 @@ double RelativeDifference(double a, double b) {
 std::vector<std::string> OfficialGroupNames(const torch::nn::Module& module, bool no_decay) {
   std::vector<std::string> names;
   for (const auto& item : module.named_parameters()) {
-    const bool excluded = item.key().find("bias") != std::string::npos || item.value().dim() == 1;
-    if (excluded == no_decay) names.push_back(item.key());
+    if (IsWeightDecayExcluded(item.key(), item.value()) == no_decay) names.push_back(item.key());
   }
   return names;
 }

@@ -6,6 +6,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <vector>
 
 #include "ijepa/distributed/communicator.h"
 #include "ijepa/masking/torch_masks.h"

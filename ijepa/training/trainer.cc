@@ -18,7 +18,6 @@
 #include "ijepa/checkpoint/state_dict.h"
 #include "ijepa/checkpoint/torch_file.h"
 #include "ijepa/common/threads.h"
-#include "ijepa/common/torch_compat.h"
 #include "ijepa/data/data_config.h"
 #include "ijepa/data/data_loader.h"
 #include "ijepa/data/transforms.h"
@@ -26,7 +25,6 @@
 #include "ijepa/masking/torch_masks.h"
 #include "ijepa/models/model_config.h"
 #include "ijepa/training/config.h"
-#include "ijepa/training/ema.h"
 #include "ijepa/training/loss.h"
 #include "ijepa/training/optimizer.h"
 #include "ijepa/training/run_log.h"
@@ -106,14 +104,12 @@ class Trainer::Impl {
   models::VisionTransformer encoder{nullptr}, target_encoder{nullptr};
   models::VisionTransformerPredictor predictor{nullptr};
   std::unique_ptr<PretrainOptimizer> optimizer;
-  std::optional<TrainingSchedules> schedules;
   std::optional<TrainStep> train_step;
-  LossKind loss_kind = LossKind::kSmoothL1;
   ResumeState state;
-  bool resumed = false;
-  std::string resumed_from;  // the checkpoint actually restored (meta.read_checkpoint or latest)
+  std::string resumed_from;  // the checkpoint restored (meta.read_checkpoint or latest); empty if none
   std::string latest_written;
 
+  bool resumed() const { return !resumed_from.empty(); }
   std::string LatestPath() const { return (fs::path(folder) / (tag + "-latest.pth.tar")).string(); }
 
   void Print(const std::string& line) const {
@@ -147,7 +143,6 @@ absl::Status Trainer::Impl::Init() {
   }
   folder = config.logging().folder();
   tag = config.logging().write_tag();
-  loss_kind = config.meta().loss() == MetaConfig::L2 ? LossKind::kL2 : LossKind::kSmoothL1;
 
   // --- data and masks
   if (deps.dataset != nullptr) {
@@ -213,14 +208,14 @@ absl::Status Trainer::Impl::Init() {
   optimizer = std::make_unique<PretrainOptimizer>(*encoder, *predictor);
   const OptimizationConfig& o = config.optimization();
   const auto [ema0, ema1] = EmaRange(o);
-  schedules = MakeTrainingSchedules(ipe, o.warmup(), o.epochs(), o.ipe_scale(), o.start_lr(),
-                                    o.lr(), o.final_lr(), o.weight_decay(),
-                                    o.final_weight_decay(), ema0, ema1);
+  const TrainingSchedules schedules = MakeTrainingSchedules(
+      ipe, o.warmup(), o.epochs(), o.ipe_scale(), o.start_lr(), o.lr(), o.final_lr(),
+      o.weight_decay(), o.final_weight_decay(), ema0, ema1);
   TrainStepOptions step_options;
-  step_options.loss = loss_kind;
+  step_options.loss = config.meta().loss() == MetaConfig::L2 ? LossKind::kL2 : LossKind::kSmoothL1;
   step_options.bf16_autocast = config.meta().use_bfloat16() && device.is_cuda();
   step_options.communicator = deps.communicator;
-  train_step.emplace(encoder, target_encoder, predictor, optimizer.get(), *schedules, step_options);
+  train_step.emplace(encoder, target_encoder, predictor, optimizer.get(), schedules, step_options);
 
   if (config.meta().load_checkpoint()) {
     std::string path = config.meta().read_checkpoint();
@@ -233,7 +228,6 @@ absl::Status Trainer::Impl::Init() {
       return absl::Status(st.code(), absl::StrCat("cannot resume (meta.load_checkpoint): ",
                                                   st.message()));
     }
-    resumed = true;
     resumed_from = path;
   }
   return absl::OkStatus();
@@ -356,7 +350,7 @@ absl::StatusOr<TrainSummary> Trainer::Impl::Run() {
   }
   std::vector<StepRecord> history;
   auto csv = CsvLog::Open((fs::path(folder) / absl::StrCat(tag, "_r", rank, ".csv")).string(),
-                          resumed, state.global_step, ipe, &history);
+                          resumed(), state.global_step, ipe, &history);
   if (!csv.ok()) return csv.status();
   std::vector<double> curve;
   for (const StepRecord& r : history) curve.push_back(r.loss);
@@ -380,7 +374,7 @@ absl::StatusOr<TrainSummary> Trainer::Impl::Run() {
   int64_t interval_steps = 0, interval_images = 0;
   const auto loop_start = Clock::now();
   bool stop = state.global_step >= total_steps;
-  if (resumed) {
+  if (resumed()) {
     Print(absl::StrFormat("resumed from %s at epoch %d, itr %d (step %d of %d)", resumed_from,
                           state.epoch + 1, state.itr, state.global_step, total_steps));
   }
@@ -413,7 +407,7 @@ absl::StatusOr<TrainSummary> Trainer::Impl::Run() {
             "loss is %f at epoch %d, itr %d (global step %d), lr %.3e; last finite loss %.5f. "
             "Stopped without stepping or saving; the last good checkpoint is %s",
             loss_value, epoch + 1, itr, step + 1, lr, last_finite_loss,
-            latest_written.empty() ? (resumed ? resumed_from : "(none written yet)") : latest_written));
+            latest_written.empty() ? (resumed() ? resumed_from : "(none written yet)") : latest_written));
       }
       last_finite_loss = loss_value;
       const GradStats& grad_stats = result.grad_stats;
