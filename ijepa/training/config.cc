@@ -138,6 +138,12 @@ absl::Status ValidateConfig(const PretrainConfig& config) {
   if (logging.checkpoint_every_steps() < 0) {
     return FieldError("logging.checkpoint_every_steps", ">= 0", absl::StrCat(logging.checkpoint_every_steps()));
   }
+  if (logging.rankme_window() < 2 || logging.rankme_window() > 65536) {
+    return FieldError("logging.rankme_window", "in [2, 65536] images", absl::StrCat(logging.rankme_window()));
+  }
+  if (logging.rankme_warn_fraction() < 0 || logging.rankme_warn_fraction() > 1) {
+    return FieldError("logging.rankme_warn_fraction", "in [0, 1]", absl::StrCat(logging.rankme_warn_fraction()));
+  }
 
   // --- top level
   const std::string& device = config.device();

@@ -9,11 +9,13 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "ijepa/common/atomic_file.h"
 #include "ijepa/common/read_file.h"
@@ -21,7 +23,21 @@
 namespace ijepa::training {
 namespace {
 
-constexpr char kHeader[] = "epoch,itr,loss,mask-A,mask-B,time (ms)";
+constexpr char kHeader[] = "epoch,itr,loss,mask-A,mask-B,time (ms),rankme,pred-std";
+
+// "" for NaN (a signal not computed on that step), else the number in `format`.
+std::string OptionalNumber(double value, const absl::FormatSpec<double>& format) {
+  return std::isnan(value) ? std::string() : absl::StrFormat(format, value);
+}
+
+// An empty field is NaN (not computed); anything else must be a number.
+bool ParseOptionalNumber(const std::string& field, double* value) {
+  if (field.empty()) {
+    *value = std::numeric_limits<double>::quiet_NaN();
+    return true;
+  }
+  return absl::SimpleAtod(field, value);
+}
 
 absl::Status ErrnoError(const std::string& what, const std::string& path) {
   return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
@@ -41,8 +57,9 @@ double TickStep(double range, int target) {
 }  // namespace
 
 std::string FormatCsvRow(const StepRecord& r) {
-  return absl::StrFormat("%d,%d,%.5f,%.5f,%.5f,%d", r.epoch, r.itr, r.loss, r.mask_a, r.mask_b,
-                         r.time_ms);
+  return absl::StrFormat("%d,%d,%.5f,%.5f,%.5f,%d,%s,%s", r.epoch, r.itr, r.loss, r.mask_a,
+                         r.mask_b, r.time_ms, OptionalNumber(r.rankme, "%.2f"),
+                         OptionalNumber(r.pred_std, "%.5f"));
 }
 
 absl::StatusOr<CsvLog> CsvLog::Open(const std::string& path, bool resume, int64_t keep_steps,
@@ -61,13 +78,17 @@ absl::StatusOr<CsvLog> CsvLog::Open(const std::string& path, bool resume, int64_
       int line_number = 0;
       while (std::getline(in, line)) {
         ++line_number;
-        if (line.empty() || line == kHeader) continue;
+        // The header of this version, or the official six-column one of older runs.
+        if (line.empty() || absl::StartsWith(line, "epoch,")) continue;
         const std::vector<std::string> fields = absl::StrSplit(line, ',');
         StepRecord r;
-        if (fields.size() != 6 || !absl::SimpleAtoi(fields[0], &r.epoch) ||
+        const bool has_signals = fields.size() == 8;
+        if ((fields.size() != 6 && !has_signals) || !absl::SimpleAtoi(fields[0], &r.epoch) ||
             !absl::SimpleAtoi(fields[1], &r.itr) || !absl::SimpleAtod(fields[2], &r.loss) ||
             !absl::SimpleAtod(fields[3], &r.mask_a) || !absl::SimpleAtod(fields[4], &r.mask_b) ||
-            !absl::SimpleAtoi(fields[5], &r.time_ms)) {
+            !absl::SimpleAtoi(fields[5], &r.time_ms) ||
+            (has_signals && (!ParseOptionalNumber(fields[6], &r.rankme) ||
+                             !ParseOptionalNumber(fields[7], &r.pred_std)))) {
           // A run killed mid-write leaves a partial last line; anything after it is dropped too.
           break;
         }
@@ -185,11 +206,15 @@ std::string FormatProgress(const ProgressInfo& p) {
   const double percent =
       p.total_steps > 0 ? 100.0 * static_cast<double>(p.step) / static_cast<double>(p.total_steps)
                         : 0.0;
+  const std::string signals =
+      std::isnan(p.rankme)
+          ? std::string()
+          : absl::StrFormat(" | rankme %.1f/%d pred-std %.4f", p.rankme, p.rankme_max, p.pred_std);
   return absl::StrFormat(
-      "ep %d/%d it %d/%d [%5.1f%%] loss %.4f (avg %.4f) lr %.2e wd %.2e masks %.0f/%.0f | "
+      "ep %d/%d it %d/%d [%5.1f%%] loss %.4f (avg %.4f) lr %.2e wd %.2e masks %.0f/%.0f%s | "
       "%.1f img/s %.0f ms/step | ETA %s",
       p.epoch, p.epochs, p.itr + 1, p.iterations_per_epoch, percent, p.loss, p.avg_loss, p.lr,
-      p.wd, p.mask_a, p.mask_b, p.images_per_second, p.ms_per_step,
+      p.wd, p.mask_a, p.mask_b, signals, p.images_per_second, p.ms_per_step,
       FormatDuration(p.eta_seconds));
 }
 

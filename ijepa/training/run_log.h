@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -17,10 +18,17 @@ struct StepRecord {
   double mask_a = 0.0;   // context patches per mask
   double mask_b = 0.0;   // target patches per mask
   int64_t time_ms = 0;   // wall time of the training step
+  // (extension) Collapse signals (//ijepa/training:collapse_signals); NaN where not computed,
+  // written as an empty field. RankMe of the pooled target features over the recent window
+  // (computed on logged steps only: it costs an SVD) and the spread of the normalised predictions.
+  double rankme = std::numeric_limits<double>::quiet_NaN();
+  double pred_std = std::numeric_limits<double>::quiet_NaN();
 };
 
-// The per-rank CSV log `{tag}_r{rank}.csv` with the official header
-// "epoch,itr,loss,mask-A,mask-B,time (ms)" and formats (%d, %d, %.5f, %.5f, %.5f, %d).
+// The per-rank CSV log `{tag}_r{rank}.csv`: the official header
+// "epoch,itr,loss,mask-A,mask-B,time (ms)" and formats (%d, %d, %.5f, %.5f, %.5f, %d), then two
+// columns of this project, "rankme,pred-std" (%.2f, %.5f; empty when not computed). Readers of the
+// official columns by name or by position are unaffected.
 class CsvLog {
  public:
   // Starts a fresh log at `path` (truncating any old one) when `resume` is false. When resuming,
@@ -41,7 +49,8 @@ class CsvLog {
   std::string path_;
 };
 
-// Formats a row exactly as the official logger ("3,17,0.12345,40.00000,9.00000,250").
+// Formats a row as the official logger ("3,17,0.12345,40.00000,9.00000,250") followed by the
+// collapse signals (",87.31,0.05210", or ",,0.05210" on a step without RankMe).
 std::string FormatCsvRow(const StepRecord& record);
 
 // Writes an SVG line chart of loss against global step (raw values faint, a moving average
@@ -63,11 +72,15 @@ struct ProgressInfo {
   double images_per_second = 0.0;        // all ranks together
   double ms_per_step = 0.0;
   double eta_seconds = 0.0;
+  // Collapse signals; a NaN rankme leaves them out of the line. rankme_max = min(window rows, D).
+  double rankme = std::numeric_limits<double>::quiet_NaN();
+  int64_t rankme_max = 0;
+  double pred_std = std::numeric_limits<double>::quiet_NaN();
 };
 
 // One human-readable progress line, e.g.
 // "ep 2/10 it 150/234 [ 15.2%] loss 0.1234 (avg 0.1301) lr 2.50e-04 wd 4.10e-02 masks 40/9
-//  | 123.4 img/s 250 ms/step | ETA 9m12s"
+//  | rankme 87.3/192 pred-std 0.0521 | 123.4 img/s 250 ms/step | ETA 9m12s"
 std::string FormatProgress(const ProgressInfo& info);
 
 // Writes `contents` to `path` atomically: common::WriteFileAtomically (temporary file in the same

@@ -27,16 +27,46 @@ std::string Slurp(const std::string& path) {
 }
 
 TEST(CsvLogTest, OfficialHeaderAndFormats) {
-  EXPECT_EQ(FormatCsvRow({3, 17, 0.123456, 40, 9, 250}), "3,17,0.12346,40.00000,9.00000,250");
+  // The official six columns first, in the official formats; the collapse signals after them,
+  // empty where not computed.
+  EXPECT_EQ(FormatCsvRow({3, 17, 0.123456, 40, 9, 250}), "3,17,0.12346,40.00000,9.00000,250,,");
+  EXPECT_EQ(FormatCsvRow({3, 17, 0.123456, 40, 9, 250, 87.314, 0.0521}),
+            "3,17,0.12346,40.00000,9.00000,250,87.31,0.05210");
   const std::string path = TempPath("fresh.csv");
   auto log = CsvLog::Open(path, /*resume=*/false, 0, 10, nullptr);
   ASSERT_TRUE(log.ok()) << log.status();
-  ASSERT_TRUE(log->Append({1, 0, 0.5, 40, 9, 100}).ok());
-  ASSERT_TRUE(log->Append({1, 1, 0.25, 38, 10, 90}).ok());
+  ASSERT_TRUE(log->Append({1, 0, 0.5, 40, 9, 100, 12.5, 0.07}).ok());
+  ASSERT_TRUE(log->Append({1, 1, 0.25, 38, 10, 90, std::nan(""), 0.06}).ok());
   EXPECT_EQ(Slurp(path),
-            "epoch,itr,loss,mask-A,mask-B,time (ms)\n"
-            "1,0,0.50000,40.00000,9.00000,100\n"
-            "1,1,0.25000,38.00000,10.00000,90\n");
+            "epoch,itr,loss,mask-A,mask-B,time (ms),rankme,pred-std\n"
+            "1,0,0.50000,40.00000,9.00000,100,12.50,0.07000\n"
+            "1,1,0.25000,38.00000,10.00000,90,,0.06000\n");
+}
+
+TEST(CsvLogTest, ResumeReadsTheSignalsBackAndOlderSixColumnLogs) {
+  const std::string path = TempPath("signals.csv");
+  {
+    std::ofstream out(path);
+    out << "epoch,itr,loss,mask-A,mask-B,time (ms),rankme,pred-std\n"
+        << "1,0,0.9,1,1,1,40.25,0.0700\n1,1,0.8,1,1,1,,0.0600\n";
+  }
+  std::vector<StepRecord> history;
+  ASSERT_TRUE(CsvLog::Open(path, /*resume=*/true, 2, 2, &history).ok());
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_DOUBLE_EQ(history[0].rankme, 40.25);
+  EXPECT_TRUE(std::isnan(history[1].rankme));
+  EXPECT_DOUBLE_EQ(history[1].pred_std, 0.06);
+  {
+    std::ofstream out(path);  // a log written before the signals existed
+    out << "epoch,itr,loss,mask-A,mask-B,time (ms)\n1,0,0.9,1,1,1\n";
+  }
+  ASSERT_TRUE(CsvLog::Open(path, /*resume=*/true, 1, 2, &history).ok());
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_DOUBLE_EQ(history[0].loss, 0.9);
+  EXPECT_TRUE(std::isnan(history[0].pred_std));
+  EXPECT_EQ(Slurp(path),
+            "epoch,itr,loss,mask-A,mask-B,time (ms),rankme,pred-std\n"
+            "1,0,0.90000,1.00000,1.00000,1,,\n");
 }
 
 TEST(CsvLogTest, ResumeKeepsRowsUpToTheCheckpointAndDropsTornLines) {
@@ -54,9 +84,9 @@ TEST(CsvLogTest, ResumeKeepsRowsUpToTheCheckpointAndDropsTornLines) {
   EXPECT_DOUBLE_EQ(history[2].loss, 0.7);
   ASSERT_TRUE(log->Append({2, 1, 0.65, 1, 1, 1}).ok());
   EXPECT_EQ(Slurp(path),
-            "epoch,itr,loss,mask-A,mask-B,time (ms)\n"
-            "1,0,0.90000,1.00000,1.00000,1\n1,1,0.80000,1.00000,1.00000,1\n"
-            "2,0,0.70000,1.00000,1.00000,1\n2,1,0.65000,1.00000,1.00000,1\n");
+            "epoch,itr,loss,mask-A,mask-B,time (ms),rankme,pred-std\n"
+            "1,0,0.90000,1.00000,1.00000,1,,\n1,1,0.80000,1.00000,1.00000,1,,\n"
+            "2,0,0.70000,1.00000,1.00000,1,,\n2,1,0.65000,1.00000,1.00000,1,,\n");
 }
 
 TEST(CsvLogTest, UnwritableFolderIsAnError) {
@@ -112,6 +142,12 @@ TEST(ProgressTest, LineShowsEverythingAPersonNeeds) {
   EXPECT_EQ(FormatProgress(p),
             "ep 2/10 it 150/234 [ 16.4%] loss 0.1234 (avg 0.1300) lr 2.50e-04 wd 4.10e-02 "
             "masks 40/9 | 123.4 img/s 250 ms/step | ETA 9m12s");
+  p.rankme = 87.31;
+  p.rankme_max = 192;
+  p.pred_std = 0.05213;
+  EXPECT_EQ(FormatProgress(p),
+            "ep 2/10 it 150/234 [ 16.4%] loss 0.1234 (avg 0.1300) lr 2.50e-04 wd 4.10e-02 "
+            "masks 40/9 | rankme 87.3/192 pred-std 0.0521 | 123.4 img/s 250 ms/step | ETA 9m12s");
   EXPECT_EQ(FormatDuration(3725), "1h02m");
   EXPECT_EQ(FormatDuration(12.4), "12s");
 }

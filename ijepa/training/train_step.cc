@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "ijepa/common/torch_compat.h"
+#include "ijepa/training/collapse_signals.h"
 #include "ijepa/training/ema.h"
 
 namespace ijepa::training {
@@ -67,20 +68,25 @@ TrainStepResult TrainStep::Run(const at::Tensor& images, const masking::MaskTens
   result.momentum = schedules_.momentum.ValueAt(step);
   optimizer_->SetLrAndWeightDecay(result.lr, result.wd);
 
-  torch::Tensor loss;
+  torch::Tensor loss, predictions;
   {
     compat::AutocastGuard guard(images.device(), at::kBFloat16, options_.bf16_autocast);
     torch::Tensor h;
     {
       torch::NoGradGuard no_grad;
-      h = MakeTargets(target_encoder_->forward(images), masks.targets,
-                      static_cast<int64_t>(masks.context.size()));
+      const torch::Tensor target_features = target_encoder_->forward(images);
+      result.pooled_targets = target_features.mean(1).to(at::kFloat);
+      h = MakeTargets(target_features, masks.targets, static_cast<int64_t>(masks.context.size()));
     }
-    torch::Tensor z = encoder_->forward(images, masks.context);
-    z = predictor_->forward(z, masks.context, masks.targets);
-    loss = PredictionLoss(z, h, options_.loss);
+    predictions = predictor_->forward(encoder_->forward(images, masks.context), masks.context,
+                                      masks.targets);
+    loss = PredictionLoss(predictions, h, options_.loss);
   }
-  result.loss = loss.item<double>();  // the step's one host sync
+  const torch::Tensor prediction_std = NormalizedFeatureStd(predictions);
+  // The step's one host sync: the loss and the prediction spread together.
+  const torch::Tensor host = torch::stack({loss.detach(), prediction_std}).to(torch::kCPU);
+  result.loss = host[0].item<double>();
+  result.prediction_std = host[1].item<double>();
   if (options_.communicator != nullptr) {
     result.loss = options_.communicator->AllReduceMean(result.loss);
   }

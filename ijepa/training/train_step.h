@@ -39,6 +39,12 @@ struct TrainStepResult {
   bool stepped = false;
   double lr = 0, wd = 0, momentum = 0;  // the scheduled values this step used
   GradStats grad_stats;                 // filled when asked for
+  // Collapse signals (//ijepa/training:collapse_signals), computed without autograd, so they
+  // change nothing the step computes. `pooled_targets` [B, D]: the target encoder's full-image
+  // output averaged over patches (what the probe sees), detached, on the images' device.
+  // `prediction_std`: NormalizedFeatureStd of the predictor's outputs.
+  at::Tensor pooled_targets;
+  double prediction_std = 0;
 };
 
 // The models and optimizer are shared handles: the step updates them in place.

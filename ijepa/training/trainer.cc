@@ -29,6 +29,7 @@
 #include "ijepa/training/optimizer.h"
 #include "ijepa/training/run_log.h"
 #include "ijepa/training/schedules.h"
+#include "ijepa/training/collapse_signals.h"
 #include "ijepa/training/train_step.h"
 
 namespace ijepa::training {
@@ -372,6 +373,7 @@ absl::StatusOr<TrainSummary> Trainer::Impl::Run() {
   double last_finite_loss = std::numeric_limits<double>::quiet_NaN();
   double interval_seconds = 0;
   int64_t interval_steps = 0, interval_images = 0;
+  FeatureWindow feature_window(config.logging().rankme_window());
   const auto loop_start = Clock::now();
   bool stop = state.global_step >= total_steps;
   if (resumed()) {
@@ -401,6 +403,7 @@ absl::StatusOr<TrainSummary> Trainer::Impl::Run() {
       const double mask_b = static_cast<double>(masks.targets[0].size(1));
       const bool log_now = itr % config.logging().log_freq() == 0;
       const TrainStepResult result = train_step->Run(images, masks, step, log_now);
+      feature_window.Add(result.pooled_targets);
       const double loss_value = result.loss, lr = result.lr, wd = result.wd;
       if (!result.stepped) {
         return absl::InternalError(absl::StrFormat(
@@ -422,12 +425,19 @@ absl::StatusOr<TrainSummary> Trainer::Impl::Run() {
       interval_seconds += step_seconds;
       interval_steps += 1;
       interval_images += images_per_step;
+      stop = state.global_step >= total_steps;
+      // RankMe costs an SVD of the window: logged steps only.
+      const double rankme = log_now || stop ? EffectiveRank(feature_window.Rows())
+                                            : std::numeric_limits<double>::quiet_NaN();
+      const int64_t rankme_max = std::min(feature_window.size(), encoder->embed_dim());
+      summary.prediction_std = result.prediction_std;
+      if (!std::isnan(rankme)) summary.relative_rankme = rankme / static_cast<double>(rankme_max);
       if (absl::Status s = csv->Append({epoch + 1, itr, loss_value, mask_a, mask_b,
-                                        static_cast<int64_t>(std::llround(step_seconds * 1000))});
+                                        static_cast<int64_t>(std::llround(step_seconds * 1000)),
+                                        rankme, result.prediction_std});
           !s.ok()) {
         return s;
       }
-      stop = state.global_step >= total_steps;
       if (log_now || stop) {
         ProgressInfo p;
         p.epoch = epoch + 1;
@@ -445,7 +455,18 @@ absl::StatusOr<TrainSummary> Trainer::Impl::Run() {
         p.images_per_second = interval_images / std::max(interval_seconds, 1e-9);
         p.ms_per_step = 1000.0 * interval_seconds / std::max<int64_t>(interval_steps, 1);
         p.eta_seconds = (total_steps - state.global_step) * p.ms_per_step / 1000.0;
+        p.rankme = rankme;
+        p.rankme_max = rankme_max;
+        p.pred_std = result.prediction_std;
         Print(FormatProgress(p));
+        const double warn_below = config.logging().rankme_warn_fraction();
+        if (feature_window.size() == feature_window.capacity() &&
+            rankme < warn_below * static_cast<double>(rankme_max)) {
+          Print(absl::StrFormat(
+              "WARNING: RankMe %.1f is %.1f%% of its maximum %d, below logging.rankme_warn_fraction "
+              "%.2f: the target features are collapsing (docs/training.md, \"Collapse signals\")",
+              rankme, 100.0 * rankme / static_cast<double>(rankme_max), rankme_max, warn_below));
+        }
         if (log_now) {
           Print(absl::StrFormat("  grad_stats: [%.2e %.2e] (%.2e, %.2e)", grad_stats.first_layer,
                                 grad_stats.last_layer, grad_stats.min, grad_stats.max));

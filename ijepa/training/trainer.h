@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +36,10 @@ struct TrainSummary {
   double last_epoch_loss = 0.0;  // mean loss of the last epoch trained (possibly partial)
   double seconds = 0.0;          // wall time of the training loop
   double images_per_second = 0.0;
+  // Collapse signals at the last logged step: RankMe / min(window, embed dim) (NaN before any),
+  // and the last step's spread of the normalised predictions.
+  double relative_rankme = std::numeric_limits<double>::quiet_NaN();
+  double prediction_std = std::numeric_limits<double>::quiet_NaN();
   std::string latest_checkpoint;  // empty when none was written
 };
 

@@ -103,10 +103,18 @@ TEST(TrainerTest, LossDecreasesAndOutputsAreWritten) {
   std::ifstream csv(fs::path(dir) / "jepa_r0.csv");
   std::string header;
   std::getline(csv, header);
-  EXPECT_EQ(header, "epoch,itr,loss,mask-A,mask-B,time (ms)");
-  int rows = 0;
-  for (std::string line; std::getline(csv, line);) ++rows;
+  EXPECT_EQ(header, "epoch,itr,loss,mask-A,mask-B,time (ms),rankme,pred-std");
+  int rows = 0, rows_with_rankme = 0;
+  for (std::string line; std::getline(csv, line);) {
+    ++rows;
+    // RankMe on logged steps only: itr 0 of each epoch (log_freq 1000) and the last step.
+    if (line.find(",,") == std::string::npos) ++rows_with_rankme;
+  }
   EXPECT_EQ(rows, 48);
+  EXPECT_EQ(rows_with_rankme, 7);
+  EXPECT_GT(summary->relative_rankme, 0.0);
+  EXPECT_LE(summary->relative_rankme, 1.0);
+  EXPECT_GT(summary->prediction_std, 0.0);
 
   auto ckpt = checkpoint::ReadTorchFile((*trainer)->LatestCheckpointPath());
   ASSERT_TRUE(ckpt.ok()) << ckpt.status();
@@ -119,6 +127,38 @@ TEST(TrainerTest, LossDecreasesAndOutputsAreWritten) {
   EXPECT_EQ(dict.at("batch_size").toInt(), 8);
   EXPECT_TRUE(dict.at("encoder").toGenericDict().contains("blocks.0.attn.qkv.weight"));
   EXPECT_THAT(dict.at("config").toStringRef(), HasSubstr("vit_tiny"));
+}
+
+TEST(TrainerTest, WarnsWhenRankMeIsBelowTheConfiguredFractionOnceTheWindowIsFull) {
+  for (const double fraction : {0.0, 1.0}) {
+    const std::string dir = TestDir("rankme_warning");
+    PretrainConfig config = TinyConfig(dir);
+    config.mutable_optimization()->set_max_steps(4);
+    config.mutable_logging()->set_log_freq(1);
+    config.mutable_logging()->set_rankme_window(16);  // full after 2 steps of 8 images
+    // A rank can never exceed its maximum, so 1.0 warns on every step with a full window.
+    config.mutable_logging()->set_rankme_warn_fraction(fraction);
+    TrainerDeps deps = Deps(64);
+    std::vector<std::string> lines;
+    deps.print = [&lines](const std::string& line) { lines.push_back(line); };
+    auto trainer = Trainer::Create(config, deps);
+    ASSERT_TRUE(trainer.ok()) << trainer.status();
+    ASSERT_TRUE((*trainer)->Run().ok());
+    int progress = 0, warnings = 0;
+    for (const std::string& line : lines) {
+      if (line.rfind("ep ", 0) == 0) {
+        ++progress;
+        EXPECT_THAT(line, HasSubstr(" | rankme "));
+        EXPECT_THAT(line, HasSubstr(" pred-std "));
+      }
+      if (line.rfind("WARNING: RankMe", 0) == 0) {
+        ++warnings;
+        EXPECT_THAT(line, HasSubstr("logging.rankme_warn_fraction 1.00"));
+      }
+    }
+    EXPECT_EQ(progress, 4);
+    EXPECT_EQ(warnings, fraction > 0 ? 3 : 0) << "fraction " << fraction;
+  }
 }
 
 TEST(TrainerTest, InterruptedAndResumedEqualsUninterruptedBitwise) {
