@@ -20,6 +20,7 @@
 #include "ijepa/common/threads.h"
 #include "ijepa/data/data_config.h"
 #include "ijepa/data/data_loader.h"
+#include "ijepa/data/subset.h"
 #include "ijepa/data/transforms.h"
 #include "ijepa/masking/mask_sampler.h"
 #include "ijepa/masking/torch_masks.h"
@@ -347,6 +348,16 @@ absl::StatusOr<TrainSummary> Trainer::Impl::Run() {
                                              ConfigToText(config));
         !s.ok()) {
       return s;
+    }
+    // Which training images a subset run (data.low_shot_*) used, by index into the split: the
+    // subset is a function of the config, but a list is what other tools (and people) can read.
+    if (const auto* subset = dynamic_cast<const data::SubsetDataset*>(dataset.get())) {
+      std::string lines;
+      for (int64_t i : subset->indices()) absl::StrAppend(&lines, i, "\n");
+      if (absl::Status s = WriteFileAtomically((fs::path(folder) / "train_subset.txt").string(), lines);
+          !s.ok()) {
+        return s;
+      }
     }
   }
   std::vector<StepRecord> history;
