@@ -292,8 +292,8 @@ absl::StatusOr<ReplayReport> ReplayOfficialSteps(const c10::IValue& fixture_valu
     report.finals.push_back(*group);
   }
 
-  // AdamW moments, matched by parameter name: the official groups count the frozen position
-  // embeddings, this optimizer's do not.
+  // AdamW moments, matched by parameter name (group membership by the official init_opt rule,
+  // independent of how this optimizer numbers its parameters).
   auto opt = DictEntry(*final_state, "opt", "expected_final");
   if (!opt.ok()) return opt.status();
   auto official_state = DictEntry(*opt, "state", "expected_final.opt");
