@@ -21,6 +21,12 @@ train.py itself writes at the end of the epoch.
   /usr/bin/python3 tools/make_training_fixture.py --official=/path/to/ijepa --out=/tmp/f.pt \
       --model vit_small --crop 48 --patch 8 --steps 4 --pred-depth 3
   bazel run //ijepa/training:replay_steps -- --fixture=/tmp/f.pt
+  # the resume fixtures (ijepa/training/testdata/official_resume_*):
+  /usr/bin/python3 tools/make_training_fixture.py --official=/path/to/ijepa \
+      --out=ijepa/training/testdata/official_resume_steps.pt --embed-dim 16 --depth 2 \
+      --num-heads 2 --crop 24 --patch 4 --pred-depth 2 --pred-dim 8 --batch 2 --steps 2 \
+      --epochs 2 --warmup-steps 1 --checkpoint-epoch 1 \
+      --checkpoint-out=ijepa/training/testdata/official_resume_ep1.pth.tar
 
 Needs Debian's python3-torch (CPU) and python3-yaml; never part of the build.
 """
@@ -45,6 +51,9 @@ def parse_args():
     p.add_argument("--patch", type=int, default=8)
     p.add_argument("--batch", type=int, default=4)
     p.add_argument("--steps", type=int, default=5, help="steps = iterations of one epoch")
+    p.add_argument("--epochs", type=int, default=1, help="epochs of --steps steps")
+    p.add_argument("--checkpoint-out", help="copy of the official checkpoint after --checkpoint-epoch")
+    p.add_argument("--checkpoint-epoch", type=int, default=1)
     p.add_argument("--pred-depth", type=int, default=2)
     p.add_argument("--pred-dim", type=int, default=96)
     p.add_argument("--seed", type=int, default=0, help="torch.manual_seed before main()")
@@ -59,8 +68,10 @@ def parse_args():
     p.add_argument("--min-keep", type=int, default=2, help="MaskCollator min_keep")
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args()
-    if args.steps < 1 or args.batch < 1:
-        p.error("--steps and --batch must be >= 1")
+    if args.steps < 1 or args.batch < 1 or args.epochs < 1:
+        p.error("--steps, --batch and --epochs must be >= 1")
+    if args.checkpoint_out and not 1 <= args.checkpoint_epoch <= args.epochs:
+        p.error("--checkpoint-epoch must be in [1, --epochs]")
     if args.crop % args.patch:
         p.error(f"--crop {args.crop} is not a multiple of --patch {args.patch}")
     if args.crop // args.patch < 5:
@@ -68,8 +79,8 @@ def parse_args():
         p.error(f"--crop {args.crop} / --patch {args.patch} is a {args.crop // args.patch}x"
                 f"{args.crop // args.patch} patch grid; the official MaskCollator never returns on "
                 "grids below 5x5 (e.g. --crop 48 --patch 8)")
-    if not 0 <= args.warmup_steps <= args.steps:
-        p.error("--warmup-steps must be in [0, --steps]")
+    if not 0 <= args.warmup_steps <= args.steps * args.epochs:
+        p.error("--warmup-steps must be in [0, --steps * --epochs]")
     return args
 
 
@@ -221,16 +232,29 @@ def main():
                  "pred_mask_scale": [0.15, 0.2], "aspect_ratio": [0.75, 1.5]},
         "optimization": {"ema": list(args.ema), "ipe_scale": 1.0,
                          "weight_decay": args.weight_decay,
-                         "final_weight_decay": args.final_weight_decay, "epochs": 1,
+                         "final_weight_decay": args.final_weight_decay, "epochs": args.epochs,
                          "warmup": warmup_epochs, "start_lr": args.start_lr, "lr": args.lr,
                          "final_lr": args.final_lr},
         "logging": {"folder": work, "write_tag": "jepa"},
     }
+    # The bytes of every jepa-latest.pth.tar train.py's save_checkpoint writes, by epoch.
+    official_save = torch.save
+    written = {}
+
+    def recording_save(obj, path, *a, **k):
+        official_save(obj, path, *a, **k)
+        if os.path.basename(str(path)) == "jepa-latest.pth.tar":
+            with open(path, "rb") as f:
+                written[obj["epoch"]] = f.read()
+    torch.save = recording_save
+
     torch.manual_seed(args.seed)
     train.main(config)
+    torch.save = official_save
 
     final = torch.load(os.path.join(work, "jepa-latest.pth.tar"), map_location="cpu")
-    if final["epoch"] != 1 or len(record["loss"]) != args.steps:
+    total = args.steps * args.epochs
+    if final["epoch"] != args.epochs or len(record["loss"]) != total:
         sys.exit(f"official run ended at epoch {final['epoch']} after {len(record['loss'])} steps")
     fixture = {
         "config": {
@@ -239,7 +263,7 @@ def main():
             "crop_size": args.crop, "patch_size": args.patch, "in_chans": 3,
             "batch_size": args.batch, "steps": args.steps, "pred_depth": args.pred_depth,
             "pred_emb_dim": args.pred_dim, "seed": args.seed, "ema": list(args.ema),
-            "loss": args.loss, "warmup": warmup_epochs, "epochs": 1,
+            "loss": args.loss, "warmup": warmup_epochs, "epochs": args.epochs,
             "iterations_per_epoch": args.steps, "ipe_scale": 1.0, "start_lr": args.start_lr,
             "lr": args.lr, "final_lr": args.final_lr, "weight_decay": args.weight_decay,
             "final_weight_decay": args.final_weight_decay, "num_enc_masks": 1,
@@ -266,7 +290,12 @@ def main():
     torch.save(fixture, args.out)
     dist.destroy_process_group()
     losses = ", ".join(f"{x:.6f}" for x in fixture["expected_loss"])
-    print(f"wrote {args.out}: {args.steps} official steps, losses [{losses}]")
+    print(f"wrote {args.out}: {total} official steps, losses [{losses}]")
+    if args.checkpoint_out:
+        with open(args.checkpoint_out, "wb") as f:
+            f.write(written[args.checkpoint_epoch])
+        print(f"wrote {args.checkpoint_out}: the official checkpoint after epoch "
+              f"{args.checkpoint_epoch} ({len(written[args.checkpoint_epoch])} bytes)")
 
 
 if __name__ == "__main__":

@@ -130,6 +130,35 @@ absl::Status PretrainOptimizer::LoadStateDict(const c10::IValue& value) {
                                                    param_groups.size()));
   }
   // Validate everything before touching the optimizer, so a bad file leaves it unchanged.
+  // The official layout has every parameter in its group; the one this project wrote before
+  // matching it skipped the frozen ones. One layout for the whole file, decided by the sizes.
+  std::vector<std::vector<torch::Tensor>> trainable(param_groups.size());
+  std::vector<size_t> saved_sizes(param_groups.size(), 0);
+  bool official_layout = true, older_layout = true;
+  for (size_t g = 0; g < param_groups.size(); ++g) {
+    for (const auto& p : param_groups[g].params()) {
+      if (p.requires_grad()) trainable[g].push_back(p);
+    }
+    const std::string where = absl::StrCat("optimizer state: param_groups[", g, "]");
+    const c10::IValue group = saved_groups.get(g);
+    if (!group.isGenericDict()) return absl::InvalidArgumentError(where + " is not a dict");
+    auto params = Field(group.toGenericDict(), "params", where);
+    if (!params.ok()) return params.status();
+    if (!params->isList()) return absl::InvalidArgumentError(where + ": 'params' is not a list");
+    saved_sizes[g] = params->toList().size();
+    official_layout &= saved_sizes[g] == param_groups[g].params().size();
+    older_layout &= saved_sizes[g] == trainable[g].size();
+  }
+  for (size_t g = 0; g < param_groups.size() && !official_layout && !older_layout; ++g) {
+    const size_t all = param_groups[g].params().size(), saved = saved_sizes[g];
+    if (saved == all) continue;
+    return absl::InvalidArgumentError(absl::StrCat(
+        "optimizer state: param_groups[", g, "]: ", saved, " parameters, expected ", all, " (",
+        groups_[g].name, ", official init_opt membership)",
+        trainable[g].size() != all && saved != trainable[g].size()
+            ? absl::StrCat(" or ", trainable[g].size(), " (the older layout without the frozen parameters)")
+            : ""));
+  }
   std::map<int64_t, torch::Tensor> by_id;  // saved parameter id -> this optimizer's tensor
   std::vector<std::pair<double, double>> lr_wd;
   for (size_t g = 0; g < param_groups.size(); ++g) {
@@ -143,30 +172,11 @@ absl::Status PretrainOptimizer::LoadStateDict(const c10::IValue& value) {
     for (const auto* f : {&params, &lr, &wd}) {
       if (!f->ok()) return f->status();
     }
-    // The official layout has every parameter of the group; the one this project wrote before
-    // matching it skipped the frozen ones.
-    const std::vector<torch::Tensor>& all = param_groups[g].params();
-    std::vector<torch::Tensor> trainable;
-    for (const auto& p : all) {
-      if (p.requires_grad()) trainable.push_back(p);
-    }
-    const size_t saved = params->isList() ? params->toList().size() : 0;
-    const std::vector<torch::Tensor>* targets = nullptr;
-    if (params->isList() && saved == all.size()) {
-      targets = &all;
-    } else if (params->isList() && saved == trainable.size()) {
-      targets = &trainable;
-    } else {
-      return absl::InvalidArgumentError(absl::StrCat(
-          where, ": ", saved, " parameters, expected ", all.size(), " (", groups_[g].name,
-          ", official init_opt membership)",
-          trainable.size() != all.size()
-              ? absl::StrCat(" or ", trainable.size(), " (without the frozen parameters)")
-              : ""));
-    }
+    const size_t saved = saved_sizes[g];
+    const std::vector<torch::Tensor>& targets = official_layout ? param_groups[g].params() : trainable[g];
     for (size_t j = 0; j < saved; ++j) {
       const c10::IValue id = params->toList().get(j);
-      if (!id.isInt() || !by_id.emplace(id.toInt(), (*targets)[j]).second) {
+      if (!id.isInt() || !by_id.emplace(id.toInt(), targets[j]).second) {
         return absl::InvalidArgumentError(
             absl::StrCat(where, ": 'params' must hold distinct ints (entry ", j, ")"));
       }

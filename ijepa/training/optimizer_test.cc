@@ -189,7 +189,7 @@ TEST(PretrainOptimizerTest, LoadRejectsMismatchedState) {
     group0.insert_or_assign("params", c10::List<int64_t>({0, 1, 99}));
     EXPECT_THAT(std::string(opt.LoadStateDict(extra).message()),
                 HasSubstr("param_groups[0]: 3 parameters, expected 2 (encoder, official init_opt "
-                          "membership) or 1 (without the frozen parameters)"));
+                          "membership) or 1 (the older layout without the frozen parameters)"));
   }
 
   c10::IValue good = opt.StateDict();
