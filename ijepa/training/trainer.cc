@@ -15,7 +15,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "ijepa/checkpoint/state_dict.h"
 #include "ijepa/checkpoint/torch_file.h"
 #include "ijepa/common/threads.h"
 #include "ijepa/data/data_config.h"
