@@ -13,6 +13,7 @@ its training-loop body, unchanged. Only its surroundings are replaced:
   - with --loss l2, `F.smooth_l1_loss` is `F.mse_loss` (the paper's L2; the code has smooth-L1);
   - with --embed-dim/--depth/--num-heads, `--model` names the official `VisionTransformer` class
     at that size (the official named sizes are too large for a committed fixture).
+(Those surroundings live in official_harness.py, shared with check_official_resume.py.)
 What train.py computes is observed through the names it looks up at run time: the schedulers'
 `step()` results (lr, wd), `next(momentum_scheduler)` (EMA momentum), `AllReduce.apply(loss)`
 (the loss), the loader's batches (images and collated masks). The final state is the checkpoint
@@ -21,16 +22,20 @@ train.py itself writes at the end of the epoch.
   /usr/bin/python3 tools/make_training_fixture.py --official=/path/to/ijepa --out=/tmp/f.pt \
       --model vit_small --crop 48 --patch 8 --steps 4 --pred-depth 3
   bazel run //ijepa/training:replay_steps -- --fixture=/tmp/f.pt
+  # the resume fixtures (ijepa/training/testdata/official_resume_*):
+  /usr/bin/python3 tools/make_training_fixture.py --official=/path/to/ijepa \
+      --out=ijepa/training/testdata/official_resume_steps.pt --embed-dim 16 --depth 2 \
+      --num-heads 2 --crop 24 --patch 4 --pred-depth 2 --pred-dim 8 --batch 2 --steps 2 \
+      --epochs 2 --warmup-steps 1 --checkpoint-epoch 1 \
+      --checkpoint-out=ijepa/training/testdata/official_resume_ep1.pth.tar
 
 Needs Debian's python3-torch (CPU) and python3-yaml; never part of the build.
 """
 
 import argparse
-import functools
 import os
 import sys
 import tempfile
-import time
 
 
 def parse_args():
@@ -45,6 +50,9 @@ def parse_args():
     p.add_argument("--patch", type=int, default=8)
     p.add_argument("--batch", type=int, default=4)
     p.add_argument("--steps", type=int, default=5, help="steps = iterations of one epoch")
+    p.add_argument("--epochs", type=int, default=1, help="epochs of --steps steps")
+    p.add_argument("--checkpoint-out", help="copy of the official checkpoint after --checkpoint-epoch")
+    p.add_argument("--checkpoint-epoch", type=int, default=1)
     p.add_argument("--pred-depth", type=int, default=2)
     p.add_argument("--pred-dim", type=int, default=96)
     p.add_argument("--seed", type=int, default=0, help="torch.manual_seed before main()")
@@ -59,8 +67,10 @@ def parse_args():
     p.add_argument("--min-keep", type=int, default=2, help="MaskCollator min_keep")
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args()
-    if args.steps < 1 or args.batch < 1:
-        p.error("--steps and --batch must be >= 1")
+    if args.steps < 1 or args.batch < 1 or args.epochs < 1:
+        p.error("--steps, --batch and --epochs must be >= 1")
+    if args.checkpoint_out and not 1 <= args.checkpoint_epoch <= args.epochs:
+        p.error("--checkpoint-epoch must be in [1, --epochs]")
     if args.crop % args.patch:
         p.error(f"--crop {args.crop} is not a multiple of --patch {args.patch}")
     if args.crop // args.patch < 5:
@@ -68,8 +78,8 @@ def parse_args():
         p.error(f"--crop {args.crop} / --patch {args.patch} is a {args.crop // args.patch}x"
                 f"{args.crop // args.patch} patch grid; the official MaskCollator never returns on "
                 "grids below 5x5 (e.g. --crop 48 --patch 8)")
-    if not 0 <= args.warmup_steps <= args.steps:
-        p.error("--warmup-steps must be in [0, --steps]")
+    if not 0 <= args.warmup_steps <= args.steps * args.epochs:
+        p.error("--warmup-steps must be in [0, --steps * --epochs]")
     return args
 
 
@@ -83,20 +93,15 @@ def strip_ddp_prefix(state):
 
 def main():
     args = parse_args()
-    official = os.path.abspath(args.official)
-    if not os.path.isfile(os.path.join(official, "src", "train.py")):
-        sys.exit(f"--official={args.official}: no src/train.py (want a facebookresearch/ijepa checkout)")
-    sys.path.insert(0, official)
-    import torch
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import official_harness as harness
+    torch, train, vit = harness.import_official(args.official)
     import torch.distributed as dist
     import torch.nn.functional as F
 
-    import src.models.vision_transformer as vit
-    import src.train as train  # seeds torch with 0 and configures logging, as when run
-
     torch.set_num_threads(args.threads)
     work = tempfile.mkdtemp(prefix="ijepa_fixture_")
-    dist.init_process_group("gloo", init_method=f"file://{work}/pg", rank=0, world_size=1)
+    harness.init_single_process_group(work)
 
     record = {"images": [], "masks_enc": [], "masks_pred": [], "loss": [], "lr": [], "wd": [],
               "momentum": []}
@@ -105,13 +110,8 @@ def main():
     if args.embed_dim or args.depth or args.num_heads:
         if not (args.embed_dim and args.depth and args.num_heads):
             sys.exit("--embed-dim, --depth and --num-heads go together")
-        probe = vit.__dict__[args.model](img_size=[args.crop], patch_size=args.patch)
-        mlp_ratio = probe.blocks[0].mlp.fc1.out_features / probe.embed_dim
-        del probe
-        vit.__dict__[args.model] = functools.partial(
-            vit.VisionTransformer, embed_dim=args.embed_dim, depth=args.depth,
-            num_heads=args.num_heads, mlp_ratio=mlp_ratio, qkv_bias=True,
-            norm_layer=functools.partial(torch.nn.LayerNorm, eps=1e-6))
+        harness.resize_model(vit, torch, args.model, args.crop, args.patch, args.embed_dim,
+                             args.depth, args.num_heads)
     initial = {}
     official_init_model = train.init_model
 
@@ -131,29 +131,11 @@ def main():
     images = torch.randn(args.steps * args.batch, 3, args.crop, args.crop,
                          generator=torch.Generator().manual_seed(1000 + args.seed))
 
-    class RecordingLoader:
-        def __init__(self, collator):
-            self.loader = torch.utils.data.DataLoader(
-                [(images[i], 0) for i in range(len(images))], batch_size=args.batch,
-                collate_fn=collator, shuffle=False, num_workers=0, drop_last=True)
-
-        def __len__(self):
-            return len(self.loader)
-
-        def __iter__(self):
-            for udata, masks_enc, masks_pred in self.loader:
-                record["images"].append(udata[0].clone())
-                record["masks_enc"].append([m.clone() for m in masks_enc])
-                record["masks_pred"].append([m.clone() for m in masks_pred])
-                yield udata, masks_enc, masks_pred
-
-    class Sampler:
-        def set_epoch(self, epoch):
-            pass
-
-    def make_imagenet1k(collator, **kw):
-        return None, RecordingLoader(collator), Sampler()
-    train.make_imagenet1k = make_imagenet1k
+    def on_batch(udata, masks_enc, masks_pred):
+        record["images"].append(udata[0].clone())
+        record["masks_enc"].append([m.clone() for m in masks_enc])
+        record["masks_pred"].append([m.clone() for m in masks_pred])
+    harness.replace_loader(train, torch, images, args.batch, on_batch)
 
     # --- what the loop body computes
     official_init_opt = train.init_opt
@@ -188,15 +170,7 @@ def main():
             return out
     train.AllReduce = AllReduce
 
-    def cpu_timer(closure, log_timings=True):
-        start = time.perf_counter()
-        result = closure()
-        return result, 1000.0 * (time.perf_counter() - start)
-    train.gpu_timer = cpu_timer
-    # log_stats() prints torch.cuda.max_memory_allocated(), which raises on a CPU-only torch.
-    torch.cuda.max_memory_allocated = lambda *a, **k: 0
-    # torch 1.13's autocast(enabled=False) still asks the (absent) GPU whether it has bf16.
-    torch.cuda.is_bf16_supported = lambda: True  # never used: use_bfloat16 is False
+    harness.run_on_cpu(train, torch)
 
     if args.loss == "l2":
         class L2Functional:
@@ -207,30 +181,29 @@ def main():
         train.F = L2Functional()
 
     warmup_epochs = args.warmup_steps / args.steps
-    config = {
-        "meta": {"use_bfloat16": False, "model_name": args.model, "load_checkpoint": False,
-                 "read_checkpoint": None, "copy_data": False, "pred_depth": args.pred_depth,
-                 "pred_emb_dim": args.pred_dim},
-        "data": {"use_gaussian_blur": False, "use_horizontal_flip": False,
-                 "use_color_distortion": False, "color_jitter_strength": 0.0,
-                 "batch_size": args.batch, "pin_mem": False, "num_workers": 0,
-                 "root_path": work, "image_folder": "unused", "crop_size": args.crop,
-                 "crop_scale": [0.3, 1.0]},
-        "mask": {"allow_overlap": False, "patch_size": args.patch, "num_enc_masks": 1,
-                 "min_keep": args.min_keep, "enc_mask_scale": [0.85, 1.0], "num_pred_masks": 4,
-                 "pred_mask_scale": [0.15, 0.2], "aspect_ratio": [0.75, 1.5]},
-        "optimization": {"ema": list(args.ema), "ipe_scale": 1.0,
-                         "weight_decay": args.weight_decay,
-                         "final_weight_decay": args.final_weight_decay, "epochs": 1,
-                         "warmup": warmup_epochs, "start_lr": args.start_lr, "lr": args.lr,
-                         "final_lr": args.final_lr},
-        "logging": {"folder": work, "write_tag": "jepa"},
-    }
+    config = harness.official_config(
+        work, args.model, args.crop, args.patch, args.batch, args.pred_depth, args.pred_dim,
+        epochs=args.epochs, warmup=warmup_epochs, min_keep=args.min_keep, ema=args.ema,
+        start_lr=args.start_lr, lr=args.lr, final_lr=args.final_lr,
+        weight_decay=args.weight_decay, final_weight_decay=args.final_weight_decay)
+    # The bytes of every jepa-latest.pth.tar train.py's save_checkpoint writes, by epoch.
+    official_save = torch.save
+    written = {}
+
+    def recording_save(obj, path, *a, **k):
+        official_save(obj, path, *a, **k)
+        if os.path.basename(str(path)) == "jepa-latest.pth.tar":
+            with open(path, "rb") as f:
+                written[obj["epoch"]] = f.read()
+    torch.save = recording_save
+
     torch.manual_seed(args.seed)
     train.main(config)
+    torch.save = official_save
 
     final = torch.load(os.path.join(work, "jepa-latest.pth.tar"), map_location="cpu")
-    if final["epoch"] != 1 or len(record["loss"]) != args.steps:
+    total = args.steps * args.epochs
+    if final["epoch"] != args.epochs or len(record["loss"]) != total:
         sys.exit(f"official run ended at epoch {final['epoch']} after {len(record['loss'])} steps")
     fixture = {
         "config": {
@@ -239,7 +212,7 @@ def main():
             "crop_size": args.crop, "patch_size": args.patch, "in_chans": 3,
             "batch_size": args.batch, "steps": args.steps, "pred_depth": args.pred_depth,
             "pred_emb_dim": args.pred_dim, "seed": args.seed, "ema": list(args.ema),
-            "loss": args.loss, "warmup": warmup_epochs, "epochs": 1,
+            "loss": args.loss, "warmup": warmup_epochs, "epochs": args.epochs,
             "iterations_per_epoch": args.steps, "ipe_scale": 1.0, "start_lr": args.start_lr,
             "lr": args.lr, "final_lr": args.final_lr, "weight_decay": args.weight_decay,
             "final_weight_decay": args.final_weight_decay, "num_enc_masks": 1,
@@ -266,7 +239,12 @@ def main():
     torch.save(fixture, args.out)
     dist.destroy_process_group()
     losses = ", ".join(f"{x:.6f}" for x in fixture["expected_loss"])
-    print(f"wrote {args.out}: {args.steps} official steps, losses [{losses}]")
+    print(f"wrote {args.out}: {total} official steps, losses [{losses}]")
+    if args.checkpoint_out:
+        with open(args.checkpoint_out, "wb") as f:
+            f.write(written[args.checkpoint_epoch])
+        print(f"wrote {args.checkpoint_out}: the official checkpoint after epoch "
+              f"{args.checkpoint_epoch} ({len(written[args.checkpoint_epoch])} bytes)")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 #include <ATen/core/Dict.h>
 #include <ATen/core/ivalue.h>
 
+#include <map>
 #include <sstream>
 #include <utility>
 
@@ -47,7 +48,6 @@ PretrainOptimizer::PretrainOptimizer(const torch::nn::Module& encoder,
   const torch::nn::Module* modules[2] = {&encoder, &predictor};
   for (int m = 0; m < 2; ++m) {
     for (const auto& item : modules[m]->named_parameters(/*recurse=*/true)) {
-      if (!item.value().requires_grad()) continue;
       const int group = m + (IsWeightDecayExcluded(item.key(), item.value()) ? 2 : 0);
       groups_[group].param_names.push_back(item.key());
       params[group].push_back(item.value());
@@ -130,7 +130,36 @@ absl::Status PretrainOptimizer::LoadStateDict(const c10::IValue& value) {
                                                    param_groups.size()));
   }
   // Validate everything before touching the optimizer, so a bad file leaves it unchanged.
-  std::vector<torch::Tensor> flat_params;
+  // The official layout has every parameter in its group; the one this project wrote before
+  // matching it skipped the frozen ones. One layout for the whole file, decided by the sizes.
+  std::vector<std::vector<torch::Tensor>> trainable(param_groups.size());
+  std::vector<size_t> saved_sizes(param_groups.size(), 0);
+  bool official_layout = true, older_layout = true;
+  for (size_t g = 0; g < param_groups.size(); ++g) {
+    for (const auto& p : param_groups[g].params()) {
+      if (p.requires_grad()) trainable[g].push_back(p);
+    }
+    const std::string where = absl::StrCat("optimizer state: param_groups[", g, "]");
+    const c10::IValue group = saved_groups.get(g);
+    if (!group.isGenericDict()) return absl::InvalidArgumentError(where + " is not a dict");
+    auto params = Field(group.toGenericDict(), "params", where);
+    if (!params.ok()) return params.status();
+    if (!params->isList()) return absl::InvalidArgumentError(where + ": 'params' is not a list");
+    saved_sizes[g] = params->toList().size();
+    official_layout &= saved_sizes[g] == param_groups[g].params().size();
+    older_layout &= saved_sizes[g] == trainable[g].size();
+  }
+  for (size_t g = 0; g < param_groups.size() && !official_layout && !older_layout; ++g) {
+    const size_t all = param_groups[g].params().size(), saved = saved_sizes[g];
+    if (saved == all) continue;
+    return absl::InvalidArgumentError(absl::StrCat(
+        "optimizer state: param_groups[", g, "]: ", saved, " parameters, expected ", all, " (",
+        groups_[g].name, ", official init_opt membership)",
+        trainable[g].size() != all && saved != trainable[g].size()
+            ? absl::StrCat(" or ", trainable[g].size(), " (the older layout without the frozen parameters)")
+            : ""));
+  }
+  std::map<int64_t, torch::Tensor> by_id;  // saved parameter id -> this optimizer's tensor
   std::vector<std::pair<double, double>> lr_wd;
   for (size_t g = 0; g < param_groups.size(); ++g) {
     const std::string where = absl::StrCat("optimizer state: param_groups[", g, "]");
@@ -143,26 +172,28 @@ absl::Status PretrainOptimizer::LoadStateDict(const c10::IValue& value) {
     for (const auto* f : {&params, &lr, &wd}) {
       if (!f->ok()) return f->status();
     }
-    if (!params->isList() || params->toList().size() != param_groups[g].params().size()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          where, ": ", params->isList() ? params->toList().size() : 0, " parameters, expected ",
-          param_groups[g].params().size(), " (", groups_[g].name, ")"));
+    const size_t saved = saved_sizes[g];
+    const std::vector<torch::Tensor>& targets = official_layout ? param_groups[g].params() : trainable[g];
+    for (size_t j = 0; j < saved; ++j) {
+      const c10::IValue id = params->toList().get(j);
+      if (!id.isInt() || !by_id.emplace(id.toInt(), targets[j]).second) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, ": 'params' must hold distinct ints (entry ", j, ")"));
+      }
     }
-    if (!lr->isDouble() || !wd->isDouble()) {
-      return absl::InvalidArgumentError(where + ": 'lr' and 'weight_decay' must be floats");
+    if (!lr->isDouble() || !(wd->isDouble() || wd->isInt())) {
+      return absl::InvalidArgumentError(where + ": 'lr' and 'weight_decay' must be numbers");
     }
-    lr_wd.emplace_back(lr->toDouble(), wd->toDouble());
-    for (const auto& p : param_groups[g].params()) flat_params.push_back(p);
+    lr_wd.emplace_back(lr->toDouble(), wd->isDouble() ? wd->toDouble() : static_cast<double>(wd->toInt()));
   }
-  std::vector<std::pair<size_t, std::unique_ptr<AdamWParamState>>> new_state;
+  std::vector<std::pair<torch::Tensor, std::unique_ptr<AdamWParamState>>> new_state;
   for (const auto& entry : state_or->toGenericDict()) {
-    if (!entry.key().isInt() || entry.key().toInt() < 0 ||
-        entry.key().toInt() >= static_cast<int64_t>(flat_params.size())) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "optimizer state: 'state' key is not a parameter index below ", flat_params.size()));
+    if (!entry.key().isInt() || by_id.count(entry.key().toInt()) == 0) {
+      return absl::InvalidArgumentError(
+          "optimizer state: a 'state' key is not a parameter id of 'param_groups'");
     }
     const std::string where = absl::StrCat("optimizer state: state[", entry.key().toInt(), "]");
-    const size_t index = static_cast<size_t>(entry.key().toInt());
+    const torch::Tensor& p = by_id.at(entry.key().toInt());
     if (!entry.value().isGenericDict()) return absl::InvalidArgumentError(where + " is not a dict");
     const auto s = entry.value().toGenericDict();
     auto step = Field(s, "step", where);
@@ -171,7 +202,6 @@ absl::Status PretrainOptimizer::LoadStateDict(const c10::IValue& value) {
     for (const auto* f : {&step, &exp_avg, &exp_avg_sq}) {
       if (!f->ok()) return f->status();
     }
-    const torch::Tensor& p = flat_params[index];
     if (!exp_avg->isTensor() || !exp_avg_sq->isTensor() ||
         exp_avg->toTensor().sizes() != p.sizes() || exp_avg_sq->toTensor().sizes() != p.sizes()) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -190,11 +220,11 @@ absl::Status PretrainOptimizer::LoadStateDict(const c10::IValue& value) {
     param_state->step(step_count);
     param_state->exp_avg(exp_avg->toTensor().to(p.options()).clone());
     param_state->exp_avg_sq(exp_avg_sq->toTensor().to(p.options()).clone());
-    new_state.emplace_back(index, std::move(param_state));
+    new_state.emplace_back(p, std::move(param_state));
   }
   adamw_->state().clear();
-  for (auto& [index, param_state] : new_state) {
-    adamw_->state()[StateKey(flat_params[index])] = std::move(param_state);
+  for (auto& [p, param_state] : new_state) {
+    adamw_->state()[StateKey(p)] = std::move(param_state);
   }
   for (size_t g = 0; g < param_groups.size(); ++g) {
     auto& options = static_cast<AdamWOptions&>(param_groups[g].options());

@@ -38,7 +38,8 @@ TEST(PretrainOptimizerTest, OfficialGroupMembership) {
   FakePredictor predictor;
   PretrainOptimizer opt(encoder, predictor);
   ASSERT_EQ(opt.groups().size(), 4u);
-  EXPECT_THAT(opt.groups()[0].param_names, ElementsAre("proj.weight"));
+  // The frozen pos_embed counts, as in the official groups (named_parameters(), no filter).
+  EXPECT_THAT(opt.groups()[0].param_names, ElementsAre("pos_embed", "proj.weight"));
   EXPECT_THAT(opt.groups()[1].param_names, ElementsAre("mask_token", "predictor_embed.weight"));
   EXPECT_THAT(opt.groups()[2].param_names, ElementsAre("proj.bias", "norm.weight", "norm.bias"));
   EXPECT_THAT(opt.groups()[3].param_names, ElementsAre("bias_gain", "predictor_embed.bias"));
@@ -49,7 +50,8 @@ TEST(PretrainOptimizerTest, OfficialGroupMembership) {
   // The optimizer's groups hold exactly those tensors.
   const auto& groups = opt.adamw().param_groups();
   ASSERT_EQ(groups.size(), 4u);
-  EXPECT_TRUE(groups[0].params()[0].is_same(encoder.proj->weight));
+  EXPECT_TRUE(groups[0].params()[0].is_same(encoder.pos_embed));
+  EXPECT_TRUE(groups[0].params()[1].is_same(encoder.proj->weight));
   EXPECT_TRUE(groups[1].params()[0].is_same(predictor.mask_token));
   EXPECT_EQ(groups[2].params().size(), 3u);
 }
@@ -120,14 +122,59 @@ TEST(PretrainOptimizerTest, StateDictRoundTripContinuesBitwise) {
   auto qa = pred_a.parameters(), qb = pred_b.parameters();
   for (size_t i = 0; i < qa.size(); ++i) EXPECT_TRUE(torch::equal(qa[i], qb[i])) << i;
 
-  // Official layout: consecutive indices across groups, WD_exclude on groups 2 and 3.
+  // Official layout: consecutive indices across groups (the frozen pos_embed is id 0 and has no
+  // state), WD_exclude on groups 2 and 3.
   const auto dict = saved.toGenericDict();
   const auto groups = dict.at("param_groups").toList();
+  EXPECT_EQ(groups.get(0).toGenericDict().at("params").toIntList().vec(),
+            (std::vector<int64_t>{0, 1}));
   EXPECT_EQ(groups.get(1).toGenericDict().at("params").toIntList().vec(),
-            (std::vector<int64_t>{1, 2}));
+            (std::vector<int64_t>{2, 3}));
   EXPECT_TRUE(groups.get(2).toGenericDict().contains("WD_exclude"));
   EXPECT_FALSE(groups.get(0).toGenericDict().contains("WD_exclude"));
   EXPECT_EQ(dict.at("state").toGenericDict().size(), 8u);
+  EXPECT_FALSE(dict.at("state").toGenericDict().contains(0));
+}
+
+// The layout this project wrote before it matched the official groups: the frozen parameters
+// left out of the groups and the numbering. It still loads, every moment on its parameter.
+TEST(PretrainOptimizerTest, LoadsTheOlderLayoutWithoutFrozenParameters) {
+  FakeEncoder encoder;
+  FakePredictor predictor;
+  PretrainOptimizer opt(encoder, predictor);
+  FakeGradients(encoder, 0.3);
+  FakeGradients(predictor, -0.2);
+  opt.adamw().step();
+  const c10::IValue official = opt.StateDict();
+  // Drop id 0 (pos_embed, no state) and renumber: what the older writer produced.
+  auto older_groups = c10::impl::GenericList(c10::AnyType::get());
+  auto older_state = c10::impl::GenericDict(c10::IntType::get(), c10::AnyType::get());
+  const auto official_state = official.toGenericDict().at("state").toGenericDict();
+  int64_t next_id = 0;
+  for (const c10::IValue& g : official.toGenericDict().at("param_groups").toList()) {
+    auto group = g.toGenericDict().copy();
+    c10::List<int64_t> ids;
+    for (int64_t id : group.at("params").toIntList()) {
+      if (id == 0) continue;
+      older_state.insert(next_id, official_state.at(id));
+      ids.push_back(next_id++);
+    }
+    group.insert_or_assign("params", ids);
+    older_groups.push_back(group);
+  }
+  auto older = c10::impl::GenericDict(c10::StringType::get(), c10::AnyType::get());
+  older.insert("state", older_state);
+  older.insert("param_groups", older_groups);
+
+  PretrainOptimizer loaded(encoder, predictor);
+  ASSERT_TRUE(loaded.LoadStateDict(older).ok()) << loaded.LoadStateDict(older);
+  const auto again = loaded.StateDict().toGenericDict().at("state").toGenericDict();
+  ASSERT_EQ(again.size(), official_state.size());
+  for (const auto& entry : official_state) {
+    const auto a = entry.value().toGenericDict(), b = again.at(entry.key()).toGenericDict();
+    EXPECT_TRUE(torch::equal(a.at("exp_avg").toTensor(), b.at("exp_avg").toTensor())) << entry.key();
+    EXPECT_TRUE(torch::equal(a.at("exp_avg_sq").toTensor(), b.at("exp_avg_sq").toTensor()));
+  }
 }
 
 TEST(PretrainOptimizerTest, LoadRejectsMismatchedState) {
@@ -135,6 +182,15 @@ TEST(PretrainOptimizerTest, LoadRejectsMismatchedState) {
   FakePredictor predictor;
   PretrainOptimizer opt(encoder, predictor);
   EXPECT_THAT(std::string(opt.LoadStateDict(c10::IValue(3)).message()), HasSubstr("not a dict"));
+
+  {
+    c10::IValue extra = opt.StateDict();
+    auto group0 = extra.toGenericDict().at("param_groups").toList().get(0).toGenericDict();
+    group0.insert_or_assign("params", c10::List<int64_t>({0, 1, 99}));
+    EXPECT_THAT(std::string(opt.LoadStateDict(extra).message()),
+                HasSubstr("param_groups[0]: 3 parameters, expected 2 (encoder, official init_opt "
+                          "membership) or 1 (the older layout without the frozen parameters)"));
+  }
 
   c10::IValue good = opt.StateDict();
   auto dict = good.toGenericDict();
@@ -153,7 +209,7 @@ TEST(PretrainOptimizerTest, LoadRejectsMismatchedState) {
   bad_state.insert(0, entry);
   state.toGenericDict().insert_or_assign("state", bad_state);
   EXPECT_THAT(std::string(fresh.LoadStateDict(state).message()),
-              HasSubstr("state[0]: exp_avg / exp_avg_sq must be tensors of the parameter's shape [8, 4]"));
+              HasSubstr("state[0]: exp_avg / exp_avg_sq must be tensors of the parameter's shape [1, 4, 8]"));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <utility>
 
@@ -16,6 +17,7 @@
 #include "ijepa/training/optimizer.h"
 #include "ijepa/training/schedules.h"
 #include "ijepa/training/train_step.h"
+#include "ijepa/training/training_checkpoint.h"
 
 namespace ijepa::training {
 namespace {
@@ -146,8 +148,90 @@ absl::StatusOr<c10::IValue> ReadReplayFixture(const std::string& path) {
   return read;
 }
 
-absl::StatusOr<ReplayReport> ReplayOfficialSteps(const c10::IValue& fixture_value,
-                                                 const ReplayTolerance& tolerance) {
+namespace {
+
+// Compares this optimizer's AdamW moments with an official `opt` state dict, matched by parameter
+// name (group membership by the official init_opt rule, independent of how this optimizer numbers
+// its parameters). Differences go into `avg` / `avg_sq`; a parameter with state on one side only
+// is reported through `mismatch`.
+absl::Status CompareMoments(const PretrainOptimizer& optimizer, const torch::nn::Module& encoder,
+                            const torch::nn::Module& predictor, const Dict& opt,
+                            const std::string& where, ReplayTensorGroup* avg,
+                            ReplayTensorGroup* avg_sq,
+                            const std::function<void(std::string)>& mismatch) {
+  auto official_state = DictEntry(opt, "state", where);
+  auto official_groups = ListEntry(opt, "param_groups", where);
+  if (!official_state.ok()) return official_state.status();
+  if (!official_groups.ok()) return official_groups.status();
+  const std::vector<std::vector<std::string>> official_names = {
+      OfficialGroupNames(encoder, false), OfficialGroupNames(predictor, false),
+      OfficialGroupNames(encoder, true), OfficialGroupNames(predictor, true)};
+  if (official_groups->size() != official_names.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("fixture: ", where, " must have 4 parameter groups"));
+  }
+  std::map<std::string, std::pair<at::Tensor, at::Tensor>> ours;  // "g:name" -> moments
+  {
+    const c10::IValue state = optimizer.StateDict();
+    const Dict ours_state = state.toGenericDict().at("state").toGenericDict();
+    int64_t index = 0;
+    for (size_t g = 0; g < optimizer.groups().size(); ++g) {
+      for (const std::string& name : optimizer.groups()[g].param_names) {
+        auto it = ours_state.find(c10::IValue(index++));
+        if (it == ours_state.end()) continue;
+        const Dict s = it->value().toGenericDict();
+        ours[absl::StrCat(g, ":", name)] = {s.at("exp_avg").toTensor(), s.at("exp_avg_sq").toTensor()};
+      }
+    }
+  }
+  for (size_t g = 0; g < official_names.size(); ++g) {
+    const c10::IValue group = official_groups->get(g);
+    if (!group.isGenericDict()) return absl::InvalidArgumentError("fixture: opt.param_groups entry is not a dict");
+    auto ids = ListEntry(group.toGenericDict(), "params", absl::StrCat("opt.param_groups[", g, "]"));
+    if (!ids.ok()) return ids.status();
+    if (ids->size() != official_names[g].size()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "fixture: opt.param_groups[", g, "] has ", ids->size(), " parameters, the official init_opt "
+          "gives this model ", official_names[g].size()));
+    }
+    for (size_t j = 0; j < ids->size(); ++j) {
+      const std::string& name = official_names[g][j];
+      auto it = official_state->find(ids->get(j));
+      const std::string key = absl::StrCat(g, ":", name);
+      auto mine = ours.find(key);
+      if (it == official_state->end()) {
+        if (mine != ours.end()) mismatch(absl::StrCat("AdamW state of ", name, ": ours has one, official none"));
+        continue;
+      }
+      if (mine == ours.end()) {
+        mismatch(absl::StrCat("AdamW state of ", name, ": official has one, ours none"));
+        continue;
+      }
+      const Dict s = it->value().toGenericDict();
+      const std::pair<ReplayTensorGroup*, std::pair<const char*, const at::Tensor*>> moments[] = {
+          {avg, {"exp_avg", &mine->second.first}}, {avg_sq, {"exp_avg_sq", &mine->second.second}}};
+      for (const auto& [out, what] : moments) {
+        const at::Tensor official = s.at(what.first).toTensor();
+        if (official.sizes() != what.second->sizes()) {
+          return absl::InvalidArgumentError(absl::StrCat("fixture: AdamW ", what.first, " of ", name,
+                                                         " has another shape than the parameter"));
+        }
+        const double diff =
+            (what.second->to(at::kDouble) - official.to(at::kDouble)).abs().max().item<double>();
+        ++out->tensors;
+        if (diff >= out->max_abs_diff) {
+          out->max_abs_diff = diff;
+          out->worst = absl::StrCat(out->name, "[", name, "]");
+        }
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The replay; with `start` (an official training checkpoint read from `start_path`), from the
+// state it holds, restored as the trainer resumes.
+absl::StatusOr<ReplayReport> Replay(const c10::IValue& fixture_value, const c10::IValue* start,
+                                    const std::string& start_path, const ReplayTolerance& tolerance) {
   if (!fixture_value.isGenericDict()) return absl::InvalidArgumentError("fixture: not a dict");
   const Dict fixture = fixture_value.toGenericDict();
   auto config = DictEntry(fixture, "config", "fixture");
@@ -189,18 +273,55 @@ absl::StatusOr<ReplayReport> ReplayOfficialSteps(const c10::IValue& fixture_valu
 
   models::VisionTransformer encoder(enc), target_encoder(enc);
   models::VisionTransformerPredictor predictor(pred);
-  for (auto [module, key] : std::vector<std::pair<torch::nn::Module*, const char*>>{
-           {encoder.get(), "encoder"}, {predictor.get(), "predictor"},
-           {target_encoder.get(), "target_encoder"}}) {
-    if (absl::Status s = LoadInto(*module, fixture, key, "fixture"); !s.ok()) return s;
-  }
   for (auto& p : target_encoder->parameters()) p.set_requires_grad(false);
   encoder->train();
   predictor->train();
   target_encoder->train();
-
   PretrainOptimizer optimizer(*encoder, *predictor);
   const int64_t ipe = static_cast<int64_t>(n["iterations_per_epoch"]);
+
+  ReplayReport report;
+  auto mismatch = [&](std::string what) {
+    if (report.first_mismatch.empty()) report.first_mismatch = std::move(what);
+  };
+  if (start == nullptr) {
+    for (auto [module, key] : std::vector<std::pair<torch::nn::Module*, const char*>>{
+             {encoder.get(), "encoder"}, {predictor.get(), "predictor"},
+             {target_encoder.get(), "target_encoder"}}) {
+      if (absl::Status s = LoadInto(*module, fixture, key, "fixture"); !s.ok()) return s;
+    }
+  } else {
+    // Exactly the trainer's resume.
+    auto restored = RestoreTrainingCheckpoint(
+        *start, start_path, {encoder.get(), predictor.get(), target_encoder.get(), &optimizer}, ipe);
+    if (!restored.ok()) return restored.status();
+    report.start_step = restored->global_step;
+    // What was restored is what the file holds: weights, and every moment on its parameter.
+    const Dict file = start->toGenericDict();
+    for (auto [module, key] : std::vector<std::pair<torch::nn::Module*, const char*>>{
+             {encoder.get(), "encoder"}, {predictor.get(), "predictor"},
+             {target_encoder.get(), "target_encoder"}}) {
+      auto group = CompareModule(*module, file, key);
+      if (!group.ok()) return group.status();
+      report.restored.push_back(*group);
+    }
+    auto opt = DictEntry(file, "opt", start_path);
+    if (!opt.ok()) return opt.status();
+    ReplayTensorGroup avg{"adamw.exp_avg"}, avg_sq{"adamw.exp_avg_sq"};
+    if (absl::Status s = CompareMoments(optimizer, *encoder, *predictor, *opt, start_path + ": opt",
+                                        &avg, &avg_sq, mismatch);
+        !s.ok()) {
+      return s;
+    }
+    report.restored.push_back(avg);
+    report.restored.push_back(avg_sq);
+    for (const ReplayTensorGroup& group : report.restored) {
+      if (group.max_abs_diff != 0) {
+        mismatch(absl::StrFormat("restored %s differs from the checkpoint by %.3e (largest in %s)",
+                                 group.name, group.max_abs_diff, group.worst));
+      }
+    }
+  }
   TrainingSchedules schedules = MakeTrainingSchedules(
       ipe, n["warmup"], static_cast<int64_t>(n["epochs"]), n["ipe_scale"], n["start_lr"], n["lr"],
       n["final_lr"], n["weight_decay"], n["final_weight_decay"], (*ema)[0], (*ema)[1]);
@@ -233,12 +354,12 @@ absl::StatusOr<ReplayReport> ReplayOfficialSteps(const c10::IValue& fixture_valu
   if (masks_enc->size() != steps || masks_pred->size() != steps) {
     return absl::InvalidArgumentError("fixture: masks_enc / masks_pred do not have one entry per step");
   }
+  if (report.start_step < 0 || report.start_step > static_cast<int64_t>(steps)) {
+    return absl::InvalidArgumentError(absl::StrCat("the checkpoint resumes at step ", report.start_step,
+                                                   "; the fixture records ", steps));
+  }
 
-  ReplayReport report;
-  auto mismatch = [&](std::string what) {
-    if (report.first_mismatch.empty()) report.first_mismatch = std::move(what);
-  };
-  for (size_t i = 0; i < steps; ++i) {
+  for (size_t i = static_cast<size_t>(report.start_step); i < steps; ++i) {
     masking::MaskTensors masks;
     auto context = Tensors(masks_enc->get(i), absl::StrCat("masks_enc[", i, "]"));
     auto targets = Tensors(masks_pred->get(i), absl::StrCat("masks_pred[", i, "]"));
@@ -292,76 +413,13 @@ absl::StatusOr<ReplayReport> ReplayOfficialSteps(const c10::IValue& fixture_valu
     report.finals.push_back(*group);
   }
 
-  // AdamW moments, matched by parameter name: the official groups count the frozen position
-  // embeddings, this optimizer's do not.
   auto opt = DictEntry(*final_state, "opt", "expected_final");
   if (!opt.ok()) return opt.status();
-  auto official_state = DictEntry(*opt, "state", "expected_final.opt");
-  auto official_groups = ListEntry(*opt, "param_groups", "expected_final.opt");
-  if (!official_state.ok()) return official_state.status();
-  if (!official_groups.ok()) return official_groups.status();
-  const std::vector<std::vector<std::string>> official_names = {
-      OfficialGroupNames(*encoder, false), OfficialGroupNames(*predictor, false),
-      OfficialGroupNames(*encoder, true), OfficialGroupNames(*predictor, true)};
-  if (official_groups->size() != official_names.size()) {
-    return absl::InvalidArgumentError("fixture: expected_final.opt must have 4 parameter groups");
-  }
-  std::map<std::string, std::pair<at::Tensor, at::Tensor>> ours;  // "g:name" -> moments
-  {
-    const c10::IValue state = optimizer.StateDict();
-    const Dict ours_state = state.toGenericDict().at("state").toGenericDict();
-    int64_t index = 0;
-    for (size_t g = 0; g < optimizer.groups().size(); ++g) {
-      for (const std::string& name : optimizer.groups()[g].param_names) {
-        auto it = ours_state.find(c10::IValue(index++));
-        if (it == ours_state.end()) continue;
-        const Dict s = it->value().toGenericDict();
-        ours[absl::StrCat(g, ":", name)] = {s.at("exp_avg").toTensor(), s.at("exp_avg_sq").toTensor()};
-      }
-    }
-  }
   ReplayTensorGroup avg{"adamw.exp_avg"}, avg_sq{"adamw.exp_avg_sq"};
-  for (size_t g = 0; g < official_names.size(); ++g) {
-    const c10::IValue group = official_groups->get(g);
-    if (!group.isGenericDict()) return absl::InvalidArgumentError("fixture: opt.param_groups entry is not a dict");
-    auto ids = ListEntry(group.toGenericDict(), "params", absl::StrCat("opt.param_groups[", g, "]"));
-    if (!ids.ok()) return ids.status();
-    if (ids->size() != official_names[g].size()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "fixture: opt.param_groups[", g, "] has ", ids->size(), " parameters, the official init_opt "
-          "gives this model ", official_names[g].size()));
-    }
-    for (size_t j = 0; j < ids->size(); ++j) {
-      const std::string& name = official_names[g][j];
-      auto it = official_state->find(ids->get(j));
-      const std::string key = absl::StrCat(g, ":", name);
-      auto mine = ours.find(key);
-      if (it == official_state->end()) {
-        if (mine != ours.end()) mismatch(absl::StrCat("AdamW state of ", name, ": ours has one, official none"));
-        continue;
-      }
-      if (mine == ours.end()) {
-        mismatch(absl::StrCat("AdamW state of ", name, ": official has one, ours none"));
-        continue;
-      }
-      const Dict s = it->value().toGenericDict();
-      const std::pair<ReplayTensorGroup*, std::pair<const char*, const at::Tensor*>> moments[] = {
-          {&avg, {"exp_avg", &mine->second.first}}, {&avg_sq, {"exp_avg_sq", &mine->second.second}}};
-      for (const auto& [out, what] : moments) {
-        const at::Tensor official = s.at(what.first).toTensor();
-        if (official.sizes() != what.second->sizes()) {
-          return absl::InvalidArgumentError(absl::StrCat("fixture: AdamW ", what.first, " of ", name,
-                                                         " has another shape than the parameter"));
-        }
-        const double diff =
-            (what.second->to(at::kDouble) - official.to(at::kDouble)).abs().max().item<double>();
-        ++out->tensors;
-        if (diff >= out->max_abs_diff) {
-          out->max_abs_diff = diff;
-          out->worst = absl::StrCat(out->name, "[", name, "]");
-        }
-      }
-    }
+  if (absl::Status s = CompareMoments(optimizer, *encoder, *predictor, *opt, "expected_final.opt",
+                                      &avg, &avg_sq, mismatch);
+      !s.ok()) {
+    return s;
   }
   report.finals.push_back(avg);
   report.finals.push_back(avg_sq);
@@ -374,8 +432,30 @@ absl::StatusOr<ReplayReport> ReplayOfficialSteps(const c10::IValue& fixture_valu
   return report;
 }
 
+}  // namespace
+
+absl::StatusOr<ReplayReport> ReplayOfficialSteps(const c10::IValue& fixture,
+                                                 const ReplayTolerance& tolerance) {
+  return Replay(fixture, nullptr, "", tolerance);
+}
+
+absl::StatusOr<ReplayReport> ReplayOfficialStepsFromCheckpoint(const c10::IValue& fixture,
+                                                               const c10::IValue& checkpoint,
+                                                               const std::string& path,
+                                                               const ReplayTolerance& tolerance) {
+  return Replay(fixture, &checkpoint, path, tolerance);
+}
+
 std::string FormatReplayReport(const ReplayReport& report) {
-  std::string out = absl::StrFormat("%-5s %-14s %-14s %-10s %-12s %-12s %-12s\n", "step", "loss",
+  std::string out;
+  for (const ReplayTensorGroup& g : report.restored) {
+    absl::StrAppendFormat(&out, "restored %-15s %4d tensors, max |ours - file| = %.3e\n", g.name,
+                          g.tensors, g.max_abs_diff);
+  }
+  if (report.start_step > 0) {
+    absl::StrAppendFormat(&out, "resumed after step %d\n", report.start_step);
+  }
+  out += absl::StrFormat("%-5s %-14s %-14s %-10s %-12s %-12s %-12s\n", "step", "loss",
                                     "official", "rel.diff", "lr", "wd", "momentum");
   for (const ReplayStep& s : report.steps) {
     absl::StrAppendFormat(&out, "%-5d %-14.8f %-14.8f %-10.2e %-12.6e %-12.6e %-12.8f\n", s.step,

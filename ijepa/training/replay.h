@@ -33,6 +33,9 @@ struct ReplayTensorGroup {
 };
 
 struct ReplayReport {
+  int64_t start_step = 0;  // steps the checkpoint had done; steps[0] is the next one
+  // After a resume: restored weights and moments against the checkpoint file (all exactly 0).
+  std::vector<ReplayTensorGroup> restored;
   std::vector<ReplayStep> steps;
   std::vector<ReplayTensorGroup> finals;
   // Empty when everything agrees; otherwise the first step or tensor that differs, e.g.
@@ -49,6 +52,16 @@ absl::StatusOr<c10::IValue> ReadReplayFixture(const std::string& path);
 // names the missing or mistyped entry; a numerical disagreement is a report with !ok().
 absl::StatusOr<ReplayReport> ReplayOfficialSteps(const c10::IValue& fixture,
                                                  const ReplayTolerance& tolerance = {});
+
+// The same replay, continued from an official training checkpoint (what train.py's save_checkpoint
+// wrote after some epoch; tools/make_training_fixture.py --checkpoint-out), read from `path`:
+// models and AdamW state are restored by RestoreTrainingCheckpoint, exactly as `pretrain` resumes,
+// and the recorded steps from the restored global step on are replayed with the schedules at that
+// step. The report also compares what was restored with the file (report.restored).
+absl::StatusOr<ReplayReport> ReplayOfficialStepsFromCheckpoint(const c10::IValue& fixture,
+                                                               const c10::IValue& checkpoint,
+                                                               const std::string& path,
+                                                               const ReplayTolerance& tolerance = {});
 
 // The per-step table and the per-group maxima, as replay_steps prints them.
 std::string FormatReplayReport(const ReplayReport& report);

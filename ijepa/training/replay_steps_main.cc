@@ -2,17 +2,23 @@
 // TrainStep and says whether every loss and final tensor agrees (exit 0) or not (exit 1).
 //   /usr/bin/python3 tools/make_training_fixture.py --official=DIR --out=/tmp/f.pt
 //   bazel run //ijepa/training:replay_steps -- --fixture=/tmp/f.pt
+// With --resume_from=CKPT (an official training checkpoint, make_training_fixture.py
+// --checkpoint-out), the models and AdamW state are restored from it as `pretrain` resumes, and
+// only the recorded steps after it are replayed.
 #include <cstdio>
 #include <string>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "ijepa/checkpoint/torch_file.h"
 #include "ijepa/common/threads.h"
 #include "ijepa/common/user_path.h"
 #include "ijepa/training/replay.h"
 
 ABSL_FLAG(std::string, fixture, "", "fixture written by tools/make_training_fixture.py");
+ABSL_FLAG(std::string, resume_from, "",
+          "official training checkpoint to resume from (make_training_fixture.py --checkpoint-out)");
 ABSL_FLAG(int, threads, 1, "LibTorch intra-op threads (the tolerances are for 1)");
 ABSL_FLAG(double, loss_tolerance, 1e-5, "relative tolerance of each step's loss");
 ABSL_FLAG(double, tensor_tolerance, 1e-5, "absolute tolerance of every final tensor");
@@ -34,7 +40,19 @@ int main(int argc, char** argv) {
   ijepa::training::ReplayTolerance tolerance;
   tolerance.loss_relative = absl::GetFlag(FLAGS_loss_tolerance);
   tolerance.tensor_absolute = absl::GetFlag(FLAGS_tensor_tolerance);
-  auto report = ijepa::training::ReplayOfficialSteps(*fixture, tolerance);
+  const std::string resume_from = absl::GetFlag(FLAGS_resume_from);
+  absl::StatusOr<ijepa::training::ReplayReport> report;
+  if (resume_from.empty()) {
+    report = ijepa::training::ReplayOfficialSteps(*fixture, tolerance);
+  } else {
+    auto checkpoint = ijepa::checkpoint::ReadTorchFile(ijepa::UserPath(resume_from));
+    if (!checkpoint.ok()) {
+      std::fprintf(stderr, "replay_steps: %s\n", std::string(checkpoint.status().message()).c_str());
+      return 2;
+    }
+    report = ijepa::training::ReplayOfficialStepsFromCheckpoint(*fixture, *checkpoint, resume_from,
+                                                                tolerance);
+  }
   if (!report.ok()) {
     std::fprintf(stderr, "replay_steps: %s\n", std::string(report.status().message()).c_str());
     return 2;

@@ -15,7 +15,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "ijepa/checkpoint/state_dict.h"
 #include "ijepa/checkpoint/torch_file.h"
 #include "ijepa/common/threads.h"
 #include "ijepa/data/data_config.h"
@@ -32,6 +31,7 @@
 #include "ijepa/training/schedules.h"
 #include "ijepa/training/collapse_signals.h"
 #include "ijepa/training/train_step.h"
+#include "ijepa/training/training_checkpoint.h"
 
 namespace ijepa::training {
 namespace {
@@ -70,24 +70,6 @@ std::vector<torch::Tensor> ParametersAndBuffers(const torch::nn::Module& m) {
   std::vector<torch::Tensor> all = m.parameters();
   for (const auto& b : m.buffers()) all.push_back(b);
   return all;
-}
-
-// Extras this project adds to the official checkpoint layout.
-struct ResumeState {
-  int64_t epoch = 0;        // completed epochs
-  int64_t itr = 0;          // batches completed in epoch `epoch`
-  int64_t global_step = 0;  // optimizer steps completed
-  double epoch_loss_sum = 0;
-  int64_t epoch_loss_count = 0;
-};
-
-absl::StatusOr<c10::IValue> Get(const c10::Dict<c10::IValue, c10::IValue>& dict,
-                                const std::string& key, const std::string& path) {
-  auto it = dict.find(c10::IValue(key));
-  if (it == dict.end()) {
-    return absl::InvalidArgumentError(absl::StrCat("checkpoint ", path, " has no '", key, "' entry"));
-  }
-  return it->value();
 }
 
 }  // namespace
@@ -238,53 +220,10 @@ absl::Status Trainer::Impl::Init() {
 absl::Status Trainer::Impl::Restore(const std::string& path) {
   auto read = checkpoint::ReadTorchFile(path);
   if (!read.ok()) return read.status();
-  if (!read->isGenericDict()) return absl::InvalidArgumentError(absl::StrCat("checkpoint ", path, " is not a dict"));
+  auto restored = RestoreTrainingCheckpoint(
+      *read, path, {encoder.get(), predictor.get(), target_encoder.get(), optimizer.get()}, ipe);
+  if (!restored.ok()) return restored.status();
   const auto dict = read->toGenericDict();
-  struct Part {
-    const char* key;
-    torch::nn::Module* module;
-  };
-  for (const Part& part : {Part{"encoder", encoder.get()}, Part{"predictor", predictor.get()},
-                           Part{"target_encoder", target_encoder.get()}}) {
-    auto value = Get(dict, part.key, path);
-    if (!value.ok()) return value.status();
-    auto sd = checkpoint::StateDictFromIValue(*value, absl::StrCat(path, ": ", part.key));
-    if (!sd.ok()) return sd.status();
-    if (absl::Status s = checkpoint::LoadStateDict(*part.module, *sd, /*strict=*/true); !s.ok()) {
-      return absl::Status(s.code(), absl::StrCat(path, ": ", part.key, ": ", s.message()));
-    }
-  }
-  auto opt = Get(dict, "opt", path);
-  if (!opt.ok()) return opt.status();
-  if (absl::Status s = optimizer->LoadStateDict(*opt); !s.ok()) {
-    return absl::Status(s.code(), absl::StrCat(path, ": ", s.message()));
-  }
-  auto epoch = Get(dict, "epoch", path);
-  if (!epoch.ok()) return epoch.status();
-  if (!epoch->isInt()) return absl::InvalidArgumentError(absl::StrCat(path, ": 'epoch' is not an int"));
-  ResumeState s;
-  s.epoch = epoch->toInt();
-  // Extras written by this trainer; an official checkpoint has none and resumes at an epoch start.
-  auto int_extra = [&](const char* key, int64_t fallback) -> int64_t {
-    auto it = dict.find(c10::IValue(std::string(key)));
-    return it != dict.end() && it->value().isInt() ? it->value().toInt() : fallback;
-  };
-  s.itr = int_extra("itr", 0);
-  s.global_step = int_extra("global_step", s.epoch * ipe + s.itr);
-  s.epoch_loss_count = int_extra("epoch_loss_count", 0);
-  if (auto it = dict.find(c10::IValue(std::string("epoch_loss_sum"))); it != dict.end() && it->value().isDouble()) {
-    s.epoch_loss_sum = it->value().toDouble();
-  }
-  const int64_t saved_ipe = int_extra("iterations_per_epoch", ipe);
-  if (s.itr > 0 && saved_ipe != ipe) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        path, " was written mid-epoch with ", saved_ipe, " iterations per epoch, but this run has ",
-        ipe, " (data set, data.batch_size or world size changed)"));
-  }
-  if (s.epoch < 0 || s.itr < 0 || s.itr >= ipe) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": epoch ", s.epoch, " / itr ", s.itr,
-                                                   " out of range"));
-  }
   if (auto it = dict.find(c10::IValue(std::string("rng"))); it != dict.end() && it->value().isGenericDict()) {
     const auto rng = it->value().toGenericDict();
     if (auto cpu = rng.find(c10::IValue(std::string("torch_cpu"))); cpu != rng.end() && cpu->value().isTensor()) {
@@ -297,33 +236,21 @@ absl::Status Trainer::Impl::Restore(const std::string& path) {
       }
     }
   }
-  state = s;
+  state = *restored;
   return absl::OkStatus();
 }
 
 absl::Status Trainer::Impl::SaveCheckpoint(const std::string& path, const ResumeState& s,
                                            double epoch_loss) {
   if (rank != 0) return absl::OkStatus();
-  // DistributedDataParallel prefixes keys with "module." in multi-process official runs.
-  const std::string prefix = world_size > 1 ? "module." : "";
-  auto dict = c10::impl::GenericDict(c10::StringType::get(), c10::AnyType::get());
-  dict.insert("encoder", checkpoint::StateDictToIValue(checkpoint::ModuleStateDict(*encoder), prefix));
-  dict.insert("predictor", checkpoint::StateDictToIValue(checkpoint::ModuleStateDict(*predictor), prefix));
-  dict.insert("target_encoder",
-              checkpoint::StateDictToIValue(checkpoint::ModuleStateDict(*target_encoder), prefix));
-  dict.insert("opt", optimizer->StateDict());
-  dict.insert("scaler", c10::IValue());
-  dict.insert("epoch", s.epoch);
-  dict.insert("loss", epoch_loss);
-  dict.insert("batch_size", static_cast<int64_t>(config.data().batch_size()));
-  dict.insert("world_size", static_cast<int64_t>(world_size));
-  dict.insert("lr", config.optimization().lr());
-  // Extras: exact resume inside an epoch.
-  dict.insert("itr", s.itr);
-  dict.insert("global_step", s.global_step);
-  dict.insert("iterations_per_epoch", ipe);
-  dict.insert("epoch_loss_sum", s.epoch_loss_sum);
-  dict.insert("epoch_loss_count", s.epoch_loss_count);
+  CheckpointInfo info;
+  info.loss = epoch_loss;
+  info.batch_size = config.data().batch_size();
+  info.world_size = world_size;
+  info.lr = config.optimization().lr();
+  info.iterations_per_epoch = ipe;
+  auto dict = TrainingCheckpointDict(
+      {encoder.get(), predictor.get(), target_encoder.get(), optimizer.get()}, s, info);
   dict.insert("config", ConfigToText(config));
   auto rng = c10::impl::GenericDict(c10::StringType::get(), c10::AnyType::get());
   {
