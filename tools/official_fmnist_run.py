@@ -16,8 +16,8 @@ written for ImageNet:
     ToTensor, Normalize with the data set's statistics (data.normalization_mean/std, default the
     Fashion-MNIST training-set values 0.2860 / 0.3530 of //ijepa/data);
   - the model constructor gets `in_chans=data.channels` (1 for Fashion-MNIST);
-  - a world-size-1 Gloo process group, a CPU timer for `gpu_timer`, and
-    `torch.cuda.max_memory_allocated` = 0 (train.py asks a GPU for these).
+  - as for every fixture tool (tools/official_harness.py): a world-size-1 Gloo process group, a
+    CPU timer for `gpu_timer`, and CPU answers to train.py's CUDA queries.
 The checkpoint it writes is train.py's own `{out}/jepa-latest.pth.tar` (official layout, `module.`
 keys), which `//ijepa/eval:linear_probe` scores (its `model` section gives the architecture).
 
@@ -100,6 +100,22 @@ def read_idx(path):
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
 
 
+class RunImages:
+    """The official ImageNet data set's interface over grey images in memory. At module level:
+    the official DataLoader's workers are spawned, and spawning pickles the data set."""
+
+    def __init__(self, images, labels, root, image_folder, transform, train, copy_data,
+                 index_targets):
+        self.images, self.labels, self.transform = images, labels, transform
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, i):
+        from PIL import Image
+        return self.transform(Image.fromarray(self.images[i], mode="L")), int(self.labels[i])
+
+
 def first(section, key, default=None):
     values = section.get(key)
     if values is None:
@@ -111,9 +127,6 @@ def first(section, key, default=None):
 
 def main():
     args = parse_args()
-    official = os.path.abspath(args.official)
-    if not os.path.isfile(os.path.join(official, "src", "train.py")):
-        sys.exit(f"--official={args.official}: no src/train.py (want a facebookresearch/ijepa checkout)")
     run = read_text_proto(os.path.join(args.run, "params-ijepa.pbtxt"))
     data, mask, meta, opt = run["data"], run["mask"], run["meta"], run["optimization"]
     if first(data, "dataset") != "IDX":
@@ -123,20 +136,16 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     work = tempfile.mkdtemp(prefix="official_fmnist_")
 
-    sys.path.insert(0, official)
-    import numpy as np
-    import torch
-    import torch.distributed as dist
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import official_harness as harness
+    torch, train, vit = harness.import_official(args.official)
     import torchvision.transforms as T
-    from PIL import Image
-
     import src.datasets.imagenet1k as imagenet1k
-    import src.models.vision_transformer as vit
-    import src.train as train  # seeds torch with 0 and configures logging, as when run
 
     if args.threads > 0:
         torch.set_num_threads(args.threads)
-    dist.init_process_group("gloo", init_method=f"file://{work}/pg", rank=0, world_size=1)
+    harness.init_single_process_group(work)
+    harness.run_on_cpu(train, torch)
 
     # --- the run's training images
     root = first(data, "root_path")
@@ -152,17 +161,8 @@ def main():
     mean = data.get("normalization_mean", [FMNIST_MEAN])
     std = data.get("normalization_std", [FMNIST_STD])
 
-    class RunImages(torch.utils.data.Dataset):
-        def __init__(self, root, image_folder, transform, train, copy_data, index_targets):
-            self.transform = transform
-
-        def __len__(self):
-            return len(indices)
-
-        def __getitem__(self, i):
-            j = indices[i]
-            return self.transform(Image.fromarray(images[j], mode="L")), int(labels[j])
-    imagenet1k.ImageNet = RunImages  # make_imagenet1k builds its loader around it
+    # make_imagenet1k builds its loader (DistributedSampler, DataLoader workers) around it.
+    imagenet1k.ImageNet = functools.partial(RunImages, images[indices], labels[indices])
 
     def make_transforms(crop_size, crop_scale, gaussian_blur, horizontal_flip, color_distortion,
                         color_jitter):
@@ -176,15 +176,8 @@ def main():
     train.make_transforms = make_transforms
 
     model_name = first(meta, "model_name")
-    vit.__dict__[model_name] = functools.partial(vit.__dict__[model_name], in_chans=channels)
-
-    def cpu_timer(closure, log_timings=True):
-        start = time.perf_counter()
-        result = closure()
-        return result, 1000.0 * (time.perf_counter() - start)
-    train.gpu_timer = cpu_timer
-    torch.cuda.max_memory_allocated = lambda *a, **k: 0
-    torch.cuda.is_bf16_supported = lambda: True  # never used: use_bfloat16 is False
+    harness.resize_model(vit, torch, model_name, first(data, "crop_size"),
+                         first(mask, "patch_size"), in_chans=channels)
 
     if first(meta, "use_bfloat16", False):
         sys.exit("--run: meta.use_bfloat16 needs a GPU in the official code")
@@ -219,7 +212,7 @@ def main():
     start = time.perf_counter()
     train.main(config)
     seconds = time.perf_counter() - start
-    dist.destroy_process_group()
+    torch.distributed.destroy_process_group()
     checkpoint = os.path.join(args.out, "jepa-latest.pth.tar")
     epoch = torch.load(checkpoint, map_location="cpu")["epoch"]
     print(f"official train.py: {len(indices)} images, {epoch} epochs in {seconds:.1f} s -> {checkpoint}")
