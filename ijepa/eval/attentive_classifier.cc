@@ -8,6 +8,8 @@
 #include <c10/util/Exception.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
+#include "ijepa/models/attention.h"
+
 namespace ijepa::eval {
 namespace {
 
@@ -74,9 +76,9 @@ at::Tensor AttentiveClassifierImpl::forward(const at::Tensor& features) {
   at::Tensor qh = q_->forward(q).reshape({b, 1, h, hd}).permute({0, 2, 1, 3});
   at::Tensor kv = kv_->forward(x).reshape({b, t, 2, h, hd}).permute({2, 0, 3, 1, 4});
   at::Tensor k = kv[0], v = kv[1];
-  at::Tensor attn = at::matmul(qh, k.transpose(-2, -1)).mul(1.0 / std::sqrt(static_cast<double>(hd)));
-  attn = attn.softmax(-1);
-  at::Tensor y = at::matmul(attn, v).transpose(1, 2).reshape({b, 1, d});
+  at::Tensor y = models::ScaledDotProductAttention(qh, k, v, /*dropout_p=*/0.0, /*training=*/false)
+                     .transpose(1, 2)
+                     .reshape({b, 1, d});
   q = q + proj_->forward(y);
   q = q + fc2_->forward(at::gelu(fc1_->forward(norm2_->forward(q))));
   return linear_->forward(q.squeeze(1));

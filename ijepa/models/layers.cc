@@ -7,29 +7,9 @@
 
 #include <cmath>
 
-#include "ijepa/common/torch_compat.h"
+#include "ijepa/models/attention.h"
 
 namespace ijepa::models {
-
-torch::Tensor ExplicitScaledDotProductAttention(const torch::Tensor& q, const torch::Tensor& k,
-                                                const torch::Tensor& v, double dropout_p,
-                                                bool training) {
-  const double p = training ? dropout_p : 0.0;
-  const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
-  torch::Tensor attn = at::matmul(q, k.transpose(-2, -1)) * scale;
-  attn = attn.softmax(-1);
-  if (p > 0.0) attn = at::dropout(attn, p, /*train=*/true);
-  return at::matmul(attn, v);
-}
-
-torch::Tensor ScaledDotProductAttention(const torch::Tensor& q, const torch::Tensor& k,
-                                        const torch::Tensor& v, double dropout_p, bool training) {
-#if IJEPA_HAS_FUSED_ATTENTION
-  return compat::FusedScaledDotProductAttention(q, k, v, training ? dropout_p : 0.0);
-#else
-  return ExplicitScaledDotProductAttention(q, k, v, dropout_p, training);
-#endif
-}
 
 torch::Tensor DropPath(const torch::Tensor& x, double drop_prob, bool training) {
   if (drop_prob == 0.0 || !training) return x;

@@ -18,19 +18,6 @@ namespace ijepa::models {
 // LayerNorm epsilon of every official model (partial(nn.LayerNorm, eps=1e-6)).
 inline constexpr double kLayerNormEps = 1e-6;
 
-// softmax(q k^T / sqrt(head_dim)) v with dropout `dropout_p` on the attention weights when
-// `training`. q, k, v: [B, heads, N, head_dim]; returns [B, heads, N, head_dim]. This is the only
-// attention computation in the models: on LibTorch >= 2 (ijepa/common/torch_compat.h) it runs the
-// fused kernel, otherwise the official matmul-softmax-matmul.
-torch::Tensor ScaledDotProductAttention(const torch::Tensor& q, const torch::Tensor& k,
-                                        const torch::Tensor& v, double dropout_p, bool training);
-
-// The official matmul-softmax-matmul, on every LibTorch: the reference the fused kernel is tested
-// against (layers_test).
-torch::Tensor ExplicitScaledDotProductAttention(const torch::Tensor& q, const torch::Tensor& k,
-                                                const torch::Tensor& v, double dropout_p,
-                                                bool training);
-
 // Official drop_path: per-sample stochastic depth, identity when !training or drop_prob == 0.
 torch::Tensor DropPath(const torch::Tensor& x, double drop_prob, bool training);
 

@@ -1,4 +1,4 @@
-#include "ijepa/models/layers.h"
+#include "ijepa/models/attention.h"
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
@@ -11,7 +11,7 @@ namespace {
 // On LibTorch 2.x ScaledDotProductAttention is the fused kernel (at::scaled_dot_product_attention);
 // in float32 it must agree with the official explicit attention to 1e-5. On 1.13 both are the
 // explicit path and agree exactly.
-TEST(LayersTest, AttentionMatchesExplicitAttentionInFloat32) {
+TEST(AttentionTest, AttentionMatchesExplicitAttentionInFloat32) {
   at::manual_seed(0);
   // [B, heads, N, head_dim]: ViT-Tiny's head_dim 64 and a context-sized token count.
   const at::Tensor q = at::randn({2, 3, 49, 64});
@@ -28,7 +28,18 @@ TEST(LayersTest, AttentionMatchesExplicitAttentionInFloat32) {
   }
 }
 
-TEST(LayersTest, AttentionDropoutIsOffInEval) {
+// The attentive probe's cross-attention: one query token over all patch tokens.
+TEST(AttentionTest, CrossAttentionOfOneQueryMatchesExplicitAttention) {
+  at::manual_seed(1);
+  const at::Tensor q = at::randn({4, 2, 1, 32});
+  const at::Tensor kv = at::randn({2, 4, 2, 49, 32});
+  const at::Tensor fused = ScaledDotProductAttention(q, kv[0], kv[1], 0.0, /*training=*/false);
+  ASSERT_EQ(fused.sizes(), at::IntArrayRef({4, 2, 1, 32}));
+  EXPECT_LE((fused - ExplicitScaledDotProductAttention(q, kv[0], kv[1], 0.0, false)).abs().max().item<float>(),
+            1e-5);
+}
+
+TEST(AttentionTest, AttentionDropoutIsOffInEval) {
   at::manual_seed(0);
   const at::Tensor q = at::randn({1, 2, 10, 16});
   const at::Tensor a = ScaledDotProductAttention(q, q, q, /*dropout_p=*/0.5, /*training=*/false);
