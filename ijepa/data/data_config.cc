@@ -118,6 +118,10 @@ absl::Status ValidateDataConfig(const DataConfig& c) {
     return absl::InvalidArgumentError(
         absl::StrCat("data.low_shot_per_class is ", c.low_shot_per_class(), "; expected >= 0"));
   }
+  if (c.holdout_per_class() < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("data.holdout_per_class is ", c.holdout_per_class(), "; expected >= 0"));
+  }
   if (!(c.low_shot_percent() >= 0 && c.low_shot_percent() <= 100)) {
     return absl::InvalidArgumentError(
         absl::StrCat("data.low_shot_percent is ", c.low_shot_percent(), "; expected in [0, 100]"));
@@ -183,9 +187,16 @@ std::string DatasetFolder(const DataConfig& config) {
 
 absl::StatusOr<std::shared_ptr<Dataset>> OpenDataset(const DataConfig& config, std::string_view split) {
   if (absl::Status s = ValidateDataConfig(config); !s.ok()) return s;
-  const bool train = split == "train";
+  const bool holdout = split == "holdout";
+  if (holdout && config.holdout_per_class() <= 0) {
+    return absl::InvalidArgumentError(
+        "data split 'holdout' needs data.holdout_per_class > 0 (the images to hold out of the "
+        "training split)");
+  }
+  // The holdout is part of the training split's files.
+  const bool train = split == "train" || holdout;
   if (!train && split != "val" && split != "test") {
-    return absl::InvalidArgumentError(absl::StrCat("data split '", std::string(split), "'; expected train, val or test"));
+    return absl::InvalidArgumentError(absl::StrCat("data split '", std::string(split), "'; expected train, holdout, val or test"));
   }
   const std::string folder = DatasetFolder(config);
   std::error_code error;
@@ -196,7 +207,7 @@ absl::StatusOr<std::shared_ptr<Dataset>> OpenDataset(const DataConfig& config, s
   std::shared_ptr<Dataset> dataset;
   switch (config.dataset()) {
     case DataConfig::IMAGE_FOLDER: {
-      auto opened = ImageFolderDataset::Open((fs::path(folder) / std::string(split)).string(),
+      auto opened = ImageFolderDataset::Open((fs::path(folder) / (train ? "train" : std::string(split))).string(),
                                              train ? config.subset_file() : "");
       if (!opened.ok()) return opened.status();
       dataset = *std::move(opened);
@@ -232,15 +243,44 @@ absl::StatusOr<std::shared_ptr<Dataset>> OpenDataset(const DataConfig& config, s
     default:
       return absl::InvalidArgumentError("data.dataset: unknown kind");
   }
-  if (train && (config.low_shot_per_class() > 0 || config.low_shot_percent() > 0)) {
-    auto indices = BalancedSubset(dataset->labels(), config.low_shot_per_class(),
-                                  config.low_shot_percent() / 100.0, config.low_shot_seed());
-    if (!indices.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("data.low_shot_*: ", indices.status().message()));
+  if (!train) return dataset;
+  // Indices into the split's files: the holdout, or the rest of the split and then its low-shot
+  // selection. One SubsetDataset of split indices, so its indices() name the files' images.
+  std::vector<int64_t> kept;
+  if (config.holdout_per_class() > 0) {
+    auto held = BalancedSubset(dataset->labels(), config.holdout_per_class(), 0.0,
+                               config.holdout_seed(), SampleRng::kHoldoutStream);
+    if (!held.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("data.holdout_per_class: ", held.status().message()));
     }
-    dataset = std::make_shared<SubsetDataset>(std::move(dataset), *std::move(indices));
+    if (holdout) return std::make_shared<SubsetDataset>(std::move(dataset), *std::move(held));
+    std::vector<bool> is_held(dataset->size(), false);
+    for (int64_t i : *held) is_held[i] = true;
+    for (int64_t i = 0; i < dataset->size(); ++i) {
+      if (!is_held[i]) kept.push_back(i);
+    }
   }
-  return dataset;
+  if (config.low_shot_per_class() > 0 || config.low_shot_percent() > 0) {
+    std::vector<int64_t> labels = dataset->labels();
+    if (!kept.empty()) {
+      labels.clear();
+      for (int64_t i : kept) labels.push_back(dataset->labels()[i]);
+    }
+    auto chosen = BalancedSubset(labels, config.low_shot_per_class(),
+                                 config.low_shot_percent() / 100.0, config.low_shot_seed());
+    if (!chosen.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("data.low_shot_*: ", chosen.status().message()));
+    }
+    if (!kept.empty()) {
+      for (int64_t& i : *chosen) i = kept[i];
+    }
+    kept = *std::move(chosen);
+  }
+  if (kept.empty() && config.holdout_per_class() == 0 &&
+      config.low_shot_per_class() == 0 && config.low_shot_percent() == 0) {
+    return dataset;
+  }
+  return std::make_shared<SubsetDataset>(std::move(dataset), std::move(kept));
 }
 
 }  // namespace ijepa::data

@@ -31,13 +31,16 @@ absl::StatusOr<TransformOptions> EvalTransformOptionsFromConfig(const DataConfig
 // The folder the data set lives in: root_path/image_folder.
 std::string DatasetFolder(const DataConfig& config);
 
-// Opens split "train" or "val" / "test" of the configured data set:
+// Opens split "train", "holdout" or "val" / "test" of the configured data set:
 //   IMAGE_FOLDER  root_path/image_folder/<split>/<class>/<image> ("test" and "val" are used as
 //                 folder names as given); subset_file applies to "train".
 //   IDX           root_path/image_folder/{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]
 //   CIFAR10       root_path/image_folder/{data_batch_1..5,test_batch}.bin
 //   CIFAR100      root_path/image_folder/{train,test}.bin
-// The low-shot selection (low_shot_per_class / low_shot_percent) applies to "train".
+// With holdout_per_class > 0, "holdout" is that many training images of every class and "train"
+// the rest of the training files. The low-shot selection (low_shot_per_class / low_shot_percent)
+// applies to "train" (after the holdout is removed). A selected split is a SubsetDataset whose
+// indices() are positions in the split's files.
 absl::StatusOr<std::shared_ptr<Dataset>> OpenDataset(const DataConfig& config, std::string_view split);
 
 }  // namespace ijepa::data

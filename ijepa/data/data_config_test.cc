@@ -2,10 +2,13 @@
 
 #include <google/protobuf/text_format.h>
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "ijepa/data/subset.h"
 #include "ijepa/data/test_util.h"
 
 namespace ijepa::data {
@@ -103,6 +106,59 @@ TEST(OpenDatasetTest, IdxSplitsAndLowShot) {
   config.set_low_shot_per_class(0);
   config.set_low_shot_percent(50);
   EXPECT_EQ((*OpenDataset(config, "train"))->size(), 20);
+}
+
+// The validation split carved from the training split: balanced, disjoint from "train" and from
+// the low-shot labels drawn from "train", the same for the same seed, another for another seed.
+TEST(OpenDatasetTest, HoldoutIsABalancedPartOfTheTrainingSplitThatTrainNeverSees) {
+  const std::string dir = testing::FreshTempDir("open_holdout");
+  std::string labels;
+  for (int i = 0; i < 40; ++i) labels.push_back(static_cast<char>(i % 4));
+  WriteFile(dir + "/train-images-idx3-ubyte", testing::IdxBytes({40, 3, 3}, std::string(360, 'a')));
+  WriteFile(dir + "/train-labels-idx1-ubyte", testing::IdxBytes({40}, labels));
+  DataConfig config = Parse("root_path: '" + dir + "' holdout_per_class: 3");
+  auto indices = [&](const DataConfig& c, const char* split) {
+    auto opened = OpenDataset(c, split);
+    EXPECT_TRUE(opened.ok()) << opened.status();
+    auto* subset = dynamic_cast<const SubsetDataset*>(opened->get());
+    EXPECT_NE(subset, nullptr) << split;
+    return subset != nullptr ? subset->indices() : std::vector<int64_t>{};
+  };
+  const std::vector<int64_t> held = indices(config, "holdout");
+  const std::vector<int64_t> train = indices(config, "train");
+  ASSERT_EQ(held.size(), 12u);
+  ASSERT_EQ(train.size(), 28u);
+  std::vector<int> per_class(4, 0);
+  std::vector<bool> seen(40, false);
+  for (int64_t i : held) ++per_class[i % 4], seen[i] = true;
+  EXPECT_THAT(per_class, ElementsAre(3, 3, 3, 3));
+  for (int64_t i : train) {
+    EXPECT_FALSE(seen[i]) << "image " << i << " is in both holdout and train";
+    seen[i] = true;
+  }
+  EXPECT_EQ(std::count(seen.begin(), seen.end(), true), 40);
+  EXPECT_EQ(indices(config, "holdout"), held);  // fixed by the seed
+  config.set_holdout_seed(1);
+  EXPECT_NE(indices(config, "holdout"), held);
+  config.set_holdout_seed(0);
+
+  // Low-shot labels come from what is left: 2 per class, none held out.
+  config.set_low_shot_per_class(2);
+  const std::vector<int64_t> low_shot = indices(config, "train");
+  ASSERT_EQ(low_shot.size(), 8u);
+  for (int64_t i : low_shot) {
+    EXPECT_EQ(std::count(held.begin(), held.end(), i), 0) << i;
+  }
+  EXPECT_EQ(indices(config, "holdout"), held);  // the holdout ignores low_shot_*
+
+  config.set_holdout_per_class(0);
+  auto refused = OpenDataset(config, "holdout");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.status().message(), HasSubstr("needs data.holdout_per_class > 0"));
+  config.set_holdout_per_class(11);  // a class has 10 images
+  refused = OpenDataset(config, "train");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.status().message(), HasSubstr("data.holdout_per_class: class 0 has 10 images"));
 }
 
 TEST(OpenDatasetTest, CifarAndImageFolderLayouts) {

@@ -13,7 +13,12 @@ namespace ijepa::data {
 class SampleRng {
  public:
   // Independent streams for the different consumers of randomness.
-  enum Stream : uint64_t { kTransformStream = 1, kShuffleStream = 2, kLowShotStream = 3 };
+  enum Stream : uint64_t {
+    kTransformStream = 1,
+    kShuffleStream = 2,
+    kLowShotStream = 3,
+    kHoldoutStream = 4,
+  };
 
   SampleRng(uint64_t seed, int64_t epoch, int64_t index, uint64_t stream = kTransformStream) {
     uint64_t h = SplitMix(seed ^ 0x6a09e667f3bcc908ull);

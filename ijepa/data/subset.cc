@@ -13,7 +13,7 @@ namespace ijepa::data {
 
 absl::StatusOr<std::vector<int64_t>> BalancedSubset(const std::vector<int64_t>& labels,
                                                     int64_t per_class, double fraction,
-                                                    uint64_t seed) {
+                                                    uint64_t seed, uint64_t stream) {
   if (per_class < 0) {
     return absl::InvalidArgumentError(absl::StrCat("low-shot per_class is ", per_class,
                                                    "; expected >= 0"));
@@ -34,7 +34,7 @@ absl::StatusOr<std::vector<int64_t>> BalancedSubset(const std::vector<int64_t>& 
                                                      " images, fewer than the ", per_class,
                                                      " per class asked for"));
     }
-    SampleRng rng(seed, /*epoch=*/0, /*index=*/label, /*stream=*/SampleRng::kLowShotStream);
+    SampleRng rng(seed, /*epoch=*/0, /*index=*/label, stream);
     rng.Shuffle(members);
     selected.insert(selected.end(), members.begin(), members.begin() + take);
   }

@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "ijepa/data/dataset.h"
+#include "ijepa/data/sample_rng.h"
 
 namespace ijepa::data {
 
@@ -14,9 +15,11 @@ namespace ijepa::data {
 // Each class is shuffled by its own generator seeded from (seed, class), so the choice for one
 // class does not depend on the others. Returns sorted indices into `labels`. A class with fewer
 // images than per_class is an error naming the class (a probe would silently be unbalanced).
+// `stream` separates independent selections made with the same seed (low-shot labels, holdout).
 absl::StatusOr<std::vector<int64_t>> BalancedSubset(const std::vector<int64_t>& labels,
                                                     int64_t per_class, double fraction,
-                                                    uint64_t seed);
+                                                    uint64_t seed,
+                                                    uint64_t stream = SampleRng::kLowShotStream);
 
 // A view of `base` restricted to `indices` (in that order).
 class SubsetDataset : public Dataset {

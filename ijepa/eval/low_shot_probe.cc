@@ -47,7 +47,8 @@ absl::StatusOr<ProbeResult> RunLowShotProbe(models::VisionTransformerImpl& encod
   inputs.num_workers = options.num_workers;
   absl::StatusOr<std::shared_ptr<data::Dataset>> train = data::OpenDataset(inputs.data, "train");
   if (!train.ok()) return train.status();
-  absl::StatusOr<std::shared_ptr<data::Dataset>> test = data::OpenDataset(inputs.data, DefaultTestSplit(inputs.data));
+  const std::string split = options.split.empty() ? DefaultTestSplit(inputs.data) : options.split;
+  absl::StatusOr<std::shared_ptr<data::Dataset>> test = data::OpenDataset(inputs.data, split);
   if (!test.ok()) return test.status();
   inputs.train = *train;
   inputs.test = *test;
@@ -74,10 +75,11 @@ absl::StatusOr<ProbeResult> RunLowShotProbe(models::VisionTransformerImpl& encod
 }
 
 std::string ProbeResultLine(const ProbeResult& r, const LowShotProbeOptions& options) {
-  std::string line = absl::StrFormat("low-shot probe (%d/class, %d labelled, %d test): top1 %.2f%% top5 %.2f%% "
+  std::string line = absl::StrFormat("low-shot probe (%d/class, %d labelled, %d %s): top1 %.2f%% top5 %.2f%% "
                                      "[%s, lr %g, wd %g]",
-                                     options.images_per_class, r.num_labeled, r.num_test, r.top1, r.top5, r.pool,
-                                     r.lr, r.weight_decay);
+                                     options.images_per_class, r.num_labeled, r.num_test,
+                                     options.split.empty() ? "test" : options.split, r.top1, r.top5,
+                                     r.pool, r.lr, r.weight_decay);
   if (r.knn_top1 >= 0) line += absl::StrFormat(", k-NN %.2f%%", r.knn_top1);
   return line + absl::StrFormat(", %.1f s", r.total_seconds);
 }

@@ -32,6 +32,9 @@ struct LowShotProbeOptions {
   bool knn = true;                // also the k-NN (k=20, T=0.07) accuracy
   int num_workers = 2;            // decode threads
   int64_t extract_batch_size = 256;
+  // Scored split: "" = the data set's test split (DefaultTestSplit); "holdout" = the validation
+  // split of data.holdout_per_class.
+  std::string split;
 };
 
 struct ProbeResult {

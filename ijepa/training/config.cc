@@ -164,6 +164,13 @@ absl::Status ValidateConfig(const PretrainConfig& config) {
   }
   if (probe.max_eval_images() < 0) return FieldError("probe.max_eval_images", ">= 0", absl::StrCat(probe.max_eval_images()));
   if (probe.epochs() <= 0) return FieldError("probe.epochs", "> 0", absl::StrCat(probe.epochs()));
+  if (!probe.split().empty() && probe.split() != "holdout") {
+    return FieldError("probe.split", "\"\" (the test split) or \"holdout\"", absl::StrCat("\"", probe.split(), "\""));
+  }
+  if (probe.split() == "holdout" && config.data().holdout_per_class() <= 0) {
+    return FieldError("probe.split", "\"\" unless data.holdout_per_class > 0 carves a holdout",
+                      "\"holdout\"");
+  }
 
   // --- data
   const auto& data = config.data();

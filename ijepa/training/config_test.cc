@@ -120,6 +120,8 @@ TEST(ConfigTest, ValidationNamesTheField) {
       {"data.crop_size=30", "data.crop_size must be a multiple of mask.patch_size (4), got 30"},
       {"data.channels=2", "data.channels must be 1 or 3"},
       {"logging.log_freq=0", "logging.log_freq must be > 0"},
+      {"probe.split=val", "probe.split must be \"\" (the test split) or \"holdout\", got \"val\""},
+      {"probe.split=holdout", "probe.split must be \"\" unless data.holdout_per_class > 0"},
       {"logging.rankme_window=1", "logging.rankme_window must be in [2, 65536] images, got 1"},
       {"logging.rankme_warn_fraction=1.5", "logging.rankme_warn_fraction must be in [0, 1], got 1.5"},
       {"logging.write_tag=a/b", "logging.write_tag"},
