@@ -9,7 +9,7 @@ the same settings as a `//ijepa/training:pretrain` run, given as that run's fold
 `params-ijepa.pbtxt` and `train_subset.txt`). Replaced around it, because the official code is
 written for ImageNet:
   - the `ImageNet` image-folder data set, by the run's training images: the Fashion-MNIST IDX
-    files, restricted to the subset the run trained on (`data.low_shot_*`), as listed in the
+    files, restricted to the subset the run trained on (`data.low_shot_*`, `data.holdout_per_class`), as listed in the
     `train_subset.txt` our pretrain wrote;
   - `make_transforms` (ImageNet RGB statistics, 3 channels), by the run's transform in
     torchvision: RandomResizedCrop(crop_size, crop_scale), horizontal flip when enabled,
@@ -152,7 +152,8 @@ def main():
     images = read_idx(os.path.join(root, "train-images-idx3-ubyte.gz"))
     labels = read_idx(os.path.join(root, "train-labels-idx1-ubyte.gz"))
     indices = list(range(len(images)))
-    if first(data, "low_shot_percent", 0) or first(data, "low_shot_per_class", 0):
+    if (first(data, "low_shot_percent", 0) or first(data, "low_shot_per_class", 0) or
+            first(data, "holdout_per_class", 0)):
         with open(os.path.join(args.run, "train_subset.txt")) as f:
             indices = [int(line) for line in f if line.strip()]
     channels = first(data, "channels", 1)

@@ -231,7 +231,8 @@ absl::Status CompareMoments(const PretrainOptimizer& optimizer, const torch::nn:
 // The replay; with `start` (an official training checkpoint read from `start_path`), from the
 // state it holds, restored as the trainer resumes.
 absl::StatusOr<ReplayReport> Replay(const c10::IValue& fixture_value, const c10::IValue* start,
-                                    const std::string& start_path, const ReplayTolerance& tolerance) {
+                                    const std::string& start_path, const ReplayTolerance& tolerance,
+                                    bool bf16_autocast) {
   if (!fixture_value.isGenericDict()) return absl::InvalidArgumentError("fixture: not a dict");
   const Dict fixture = fixture_value.toGenericDict();
   auto config = DictEntry(fixture, "config", "fixture");
@@ -327,6 +328,7 @@ absl::StatusOr<ReplayReport> Replay(const c10::IValue& fixture_value, const c10:
       n["final_lr"], n["weight_decay"], n["final_weight_decay"], (*ema)[0], (*ema)[1]);
   TrainStepOptions options;
   options.loss = loss_name->toStringRef() == "l2" ? LossKind::kL2 : LossKind::kSmoothL1;
+  options.bf16_autocast = bf16_autocast;
   TrainStep train_step(encoder, target_encoder, predictor, &optimizer, schedules, options);
 
   // --- the recorded steps
@@ -435,15 +437,17 @@ absl::StatusOr<ReplayReport> Replay(const c10::IValue& fixture_value, const c10:
 }  // namespace
 
 absl::StatusOr<ReplayReport> ReplayOfficialSteps(const c10::IValue& fixture,
-                                                 const ReplayTolerance& tolerance) {
-  return Replay(fixture, nullptr, "", tolerance);
+                                                 const ReplayTolerance& tolerance,
+                                                 bool bf16_autocast) {
+  return Replay(fixture, nullptr, "", tolerance, bf16_autocast);
 }
 
 absl::StatusOr<ReplayReport> ReplayOfficialStepsFromCheckpoint(const c10::IValue& fixture,
                                                                const c10::IValue& checkpoint,
                                                                const std::string& path,
-                                                               const ReplayTolerance& tolerance) {
-  return Replay(fixture, &checkpoint, path, tolerance);
+                                                               const ReplayTolerance& tolerance,
+                                                               bool bf16_autocast) {
+  return Replay(fixture, &checkpoint, path, tolerance, bf16_autocast);
 }
 
 std::string FormatReplayReport(const ReplayReport& report) {

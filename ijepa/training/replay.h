@@ -50,8 +50,11 @@ absl::StatusOr<c10::IValue> ReadReplayFixture(const std::string& path);
 // Builds the models from the fixture's config, loads its initial state dicts, runs every recorded
 // step through TrainStep on the CPU in float32, and compares. A malformed fixture is an error that
 // names the missing or mistyped entry; a numerical disagreement is a report with !ok().
+// `bf16_autocast` runs the steps under CPU bf16 autocast (meta.cpu_bfloat16) instead, to measure
+// what mixed precision changes against the official float32 run.
 absl::StatusOr<ReplayReport> ReplayOfficialSteps(const c10::IValue& fixture,
-                                                 const ReplayTolerance& tolerance = {});
+                                                 const ReplayTolerance& tolerance = {},
+                                                 bool bf16_autocast = false);
 
 // The same replay, continued from an official training checkpoint (what train.py's save_checkpoint
 // wrote after some epoch; tools/make_training_fixture.py --checkpoint-out), read from `path`:
@@ -61,7 +64,8 @@ absl::StatusOr<ReplayReport> ReplayOfficialSteps(const c10::IValue& fixture,
 absl::StatusOr<ReplayReport> ReplayOfficialStepsFromCheckpoint(const c10::IValue& fixture,
                                                                const c10::IValue& checkpoint,
                                                                const std::string& path,
-                                                               const ReplayTolerance& tolerance = {});
+                                                               const ReplayTolerance& tolerance = {},
+                                                               bool bf16_autocast = false);
 
 // The per-step table and the per-group maxima, as replay_steps prints them.
 std::string FormatReplayReport(const ReplayReport& report);

@@ -22,6 +22,9 @@ ABSL_FLAG(std::string, resume_from, "",
 ABSL_FLAG(int, threads, 1, "LibTorch intra-op threads (the tolerances are for 1)");
 ABSL_FLAG(double, loss_tolerance, 1e-5, "relative tolerance of each step's loss");
 ABSL_FLAG(double, tensor_tolerance, 1e-5, "absolute tolerance of every final tensor");
+ABSL_FLAG(bool, bf16, false,
+          "run the steps under CPU bf16 autocast (meta.cpu_bfloat16) to measure its effect; the "
+          "float32 tolerances then fail by design");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("replay_steps --fixture=FILE.pt: step-exact check against the official trainer");
@@ -43,7 +46,7 @@ int main(int argc, char** argv) {
   const std::string resume_from = absl::GetFlag(FLAGS_resume_from);
   absl::StatusOr<ijepa::training::ReplayReport> report;
   if (resume_from.empty()) {
-    report = ijepa::training::ReplayOfficialSteps(*fixture, tolerance);
+    report = ijepa::training::ReplayOfficialSteps(*fixture, tolerance, absl::GetFlag(FLAGS_bf16));
   } else {
     auto checkpoint = ijepa::checkpoint::ReadTorchFile(ijepa::UserPath(resume_from));
     if (!checkpoint.ok()) {
@@ -51,7 +54,7 @@ int main(int argc, char** argv) {
       return 2;
     }
     report = ijepa::training::ReplayOfficialStepsFromCheckpoint(*fixture, *checkpoint, resume_from,
-                                                                tolerance);
+                                                                tolerance, absl::GetFlag(FLAGS_bf16));
   }
   if (!report.ok()) {
     std::fprintf(stderr, "replay_steps: %s\n", std::string(report.status().message()).c_str());

@@ -197,7 +197,8 @@ absl::Status Trainer::Impl::Init() {
       o.weight_decay(), o.final_weight_decay(), ema0, ema1);
   TrainStepOptions step_options;
   step_options.loss = config.meta().loss() == MetaConfig::L2 ? LossKind::kL2 : LossKind::kSmoothL1;
-  step_options.bf16_autocast = config.meta().use_bfloat16() && device.is_cuda();
+  step_options.bf16_autocast =
+      device.is_cuda() ? config.meta().use_bfloat16() : config.meta().cpu_bfloat16();
   step_options.communicator = deps.communicator;
   train_step.emplace(encoder, target_encoder, predictor, optimizer.get(), schedules, step_options);
 
@@ -276,8 +277,9 @@ absl::StatusOr<TrainSummary> Trainer::Impl::Run() {
         !s.ok()) {
       return s;
     }
-    // Which training images a subset run (data.low_shot_*) used, by index into the split: the
-    // subset is a function of the config, but a list is what other tools (and people) can read.
+    // Which training images a subset run (data.low_shot_*, data.holdout_per_class) used, by index
+    // into the split's files: the subset is a function of the config, but a list is what other
+    // tools (and people) can read.
     if (const auto* subset = dynamic_cast<const data::SubsetDataset*>(dataset.get())) {
       std::string lines;
       for (int64_t i : subset->indices()) absl::StrAppend(&lines, i, "\n");

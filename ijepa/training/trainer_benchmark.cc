@@ -1,6 +1,7 @@
 // Images per second of full I-JEPA training steps (data loading, masks, target forward, context
 // encoder + predictor forward and backward, AdamW, EMA) for ViT-Tiny/16 at 224, batch 16,
 // predictor depth 6 width 384, on 2 threads: the setting the official Python code was timed at.
+// The second argument 1 runs the steps under CPU bf16 autocast (meta.cpu_bfloat16).
 //
 //   bazel build --config=opt //ijepa/training:trainer_benchmark
 //   bazel-out/k8-opt/bin/ijepa/training/trainer_benchmark
@@ -33,6 +34,7 @@ void BM_TrainingStepsVitTiny224(benchmark::State& state) {
     state.SkipWithError(std::string(config.status().message()).c_str());
     return;
   }
+  config->mutable_meta()->set_cpu_bfloat16(state.range(1) != 0);
   const std::filesystem::path out =
       std::filesystem::temp_directory_path() / "ijepa_trainer_benchmark";
   config->mutable_logging()->set_folder(out.string());
@@ -62,7 +64,13 @@ void BM_TrainingStepsVitTiny224(benchmark::State& state) {
   state.counters["images_per_second"] = images / seconds;
   state.counters["seconds_per_step"] = seconds / (images / 16);
 }
-BENCHMARK(BM_TrainingStepsVitTiny224)->Arg(10)->Iterations(1)->UseManualTime()->Unit(benchmark::kSecond);
+BENCHMARK(BM_TrainingStepsVitTiny224)
+    ->ArgNames({"steps", "cpu_bf16"})
+    ->Args({10, 0})
+    ->Args({10, 1})
+    ->Iterations(1)
+    ->UseManualTime()
+    ->Unit(benchmark::kSecond);
 
 }  // namespace
 }  // namespace ijepa::training
