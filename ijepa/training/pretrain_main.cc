@@ -161,6 +161,7 @@ int Main(int argc, char** argv) {
     options.images_per_class = config->probe().images_per_class();
     options.max_eval_images = config->probe().max_eval_images();
     options.epochs = config->probe().epochs();
+    options.split = config->probe().split();
     options.seed = config->seed();
     options.num_workers = std::max(1, config->data().num_workers());
     std::printf("low-shot linear probe of the target encoder...\n");
