@@ -17,7 +17,7 @@ TEST(EffectiveRankTest, MatchesTheEntropyOfKnownSingularValues) {
 
 TEST(EffectiveRankTest, OrthogonalRowsOfEqualNormHaveFullRank) {
   torch::manual_seed(0);
-  const torch::Tensor q = std::get<0>(torch::linalg::qr(torch::randn({8, 8}, torch::kDouble)));
+  const torch::Tensor q = std::get<0>(at::linalg_qr(torch::randn({8, 8}, torch::kDouble)));
   EXPECT_NEAR(EffectiveRank(5.0 * q), 8.0, 1e-4);
   // 16 rows spanning 8 dimensions equally: the rank is bounded by D.
   EXPECT_NEAR(EffectiveRank(torch::cat({q, -q}, 0)), 8.0, 1e-4);
@@ -100,7 +100,7 @@ TEST(FeatureWindowTest, RefusesRowsOfAnotherWidth) {
 
 TEST(RelativeEffectiveRankTest, DividesByTheLargestPossibleRank) {
   torch::manual_seed(3);
-  const torch::Tensor q = std::get<0>(torch::linalg::qr(torch::randn({4, 4})));
+  const torch::Tensor q = std::get<0>(at::linalg_qr(torch::randn({4, 4})));
   FeatureWindow window(8);
   window.Add(q.slice(0, 0, 2));  // 2 orthonormal rows of 4: rank 2 of at most 2
   EXPECT_NEAR(RelativeEffectiveRank(window), 1.0, 1e-4);
