@@ -2,8 +2,6 @@
 
 #include <ATen/Context.h>
 #include <ATen/core/Generator.h>
-#include <torch/nn/modules/linear.h>
-#include <torch/nn/modules/normalization.h>
 #include <torch/torch.h>
 
 #include <chrono>
@@ -40,31 +38,6 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-// Official src/utils/tensors.py trunc_normal_(tensor, std): inverse-CDF sampling of N(0, std)
-// truncated to the absolute interval [-2, 2].
-void TruncNormal(torch::Tensor t, double std) {
-  torch::NoGradGuard no_grad;
-  auto norm_cdf = [](double x) { return (1.0 + std::erf(x / std::sqrt(2.0))) / 2.0; };
-  const double l = norm_cdf(-2.0 / std), u = norm_cdf(2.0 / std);
-  t.uniform_(2 * l - 1, 2 * u - 1).erfinv_().mul_(std * std::sqrt(2.0)).clamp_(-2.0, 2.0);
-}
-
-// Official src/helper.py init_model: after construction every Linear gets trunc_normal(0.02)
-// weights and zero bias, every LayerNorm weight 1 / bias 0. (This re-initialisation also undoes
-// the constructors' depth rescaling of attn.proj / mlp.fc2, exactly as in the official run.)
-void InitLikeOfficialInitModel(torch::nn::Module& module) {
-  torch::NoGradGuard no_grad;
-  for (const auto& m : module.modules(/*include_self=*/true)) {
-    if (auto* linear = m->as<torch::nn::Linear>()) {
-      TruncNormal(linear->weight, 0.02);
-      if (linear->bias.defined()) linear->bias.zero_();
-    } else if (auto* norm = m->as<torch::nn::LayerNorm>()) {
-      if (norm->weight.defined()) norm->weight.fill_(1.0);
-      if (norm->bias.defined()) norm->bias.zero_();
-    }
-  }
-}
 
 std::vector<torch::Tensor> ParametersAndBuffers(const torch::nn::Module& m) {
   std::vector<torch::Tensor> all = m.parameters();
@@ -171,8 +144,9 @@ absl::Status Trainer::Impl::Init() {
   torch::manual_seed(seed);
   encoder = models::VisionTransformer(*encoder_options);
   predictor = models::VisionTransformerPredictor(*predictor_options);
-  InitLikeOfficialInitModel(*encoder);
-  InitLikeOfficialInitModel(*predictor);
+  // Official src/helper.py init_model (also undoes the constructors' depth rescaling).
+  models::ReinitializeLikeOfficialInitModel(*encoder);
+  models::ReinitializeLikeOfficialInitModel(*predictor);
   encoder->to(device);
   predictor->to(device);
   if (deps.communicator != nullptr) {
