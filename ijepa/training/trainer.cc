@@ -25,9 +25,8 @@
 #include "ijepa/training/config.h"
 #include "ijepa/training/loss.h"
 #include "ijepa/training/optimizer.h"
-#include "ijepa/training/run_log.h"
+#include "ijepa/training/run_logger.h"
 #include "ijepa/training/schedules.h"
-#include "ijepa/training/collapse_signals.h"
 #include "ijepa/training/train_step.h"
 #include "ijepa/training/training_checkpoint.h"
 
@@ -69,19 +68,14 @@ class Trainer::Impl {
   bool resumed() const { return !resumed_from.empty(); }
   std::string LatestPath() const { return (fs::path(folder) / (tag + "-latest.pth.tar")).string(); }
 
-  void Print(const std::string& line) const {
-    if (rank != 0) return;
-    if (deps.print) {
-      deps.print(line);
-    } else {
-      std::printf("%s\n", line.c_str());
-      std::fflush(stdout);
-    }
-  }
-
   absl::Status Init();
   absl::Status Restore(const std::string& path);
   absl::Status SaveCheckpoint(const std::string& path, const ResumeState& s, double epoch_loss);
+  absl::StatusOr<std::unique_ptr<RunLogger>> OpenLogger(int64_t total_steps) const;
+  absl::Status NonFiniteLoss(const TrainStepResult& r, int64_t itr, int64_t step,
+                             double last_finite_loss) const;
+  double EpochMeanLoss() const;
+  absl::Status EndEpoch(RunLogger& log);
   absl::StatusOr<TrainSummary> Run();
 };
 
@@ -198,19 +192,7 @@ absl::Status Trainer::Impl::Restore(const std::string& path) {
   auto restored = RestoreTrainingCheckpoint(
       *read, path, {encoder.get(), predictor.get(), target_encoder.get(), optimizer.get()}, ipe);
   if (!restored.ok()) return restored.status();
-  const auto dict = read->toGenericDict();
-  if (auto it = dict.find(c10::IValue(std::string("rng"))); it != dict.end() && it->value().isGenericDict()) {
-    const auto rng = it->value().toGenericDict();
-    if (auto cpu = rng.find(c10::IValue(std::string("torch_cpu"))); cpu != rng.end() && cpu->value().isTensor()) {
-      try {
-        at::Generator gen = at::detail::getDefaultCPUGenerator();
-        std::lock_guard<std::mutex> lock(gen.mutex());
-        gen.set_state(cpu->value().toTensor());
-      } catch (const c10::Error& e) {
-        return absl::InvalidArgumentError(absl::StrCat(path, ": rng.torch_cpu: ", e.what_without_backtrace()));
-      }
-    }
-  }
+  if (absl::Status st = RestoreRngState(*read, path); !st.ok()) return st;
   state = *restored;
   return absl::OkStatus();
 }
@@ -227,55 +209,77 @@ absl::Status Trainer::Impl::SaveCheckpoint(const std::string& path, const Resume
   auto dict = TrainingCheckpointDict(
       {encoder.get(), predictor.get(), target_encoder.get(), optimizer.get()}, s, info);
   dict.insert("config", ConfigToText(config));
-  auto rng = c10::impl::GenericDict(c10::StringType::get(), c10::AnyType::get());
-  {
-    at::Generator gen = at::detail::getDefaultCPUGenerator();
-    std::lock_guard<std::mutex> lock(gen.mutex());
-    rng.insert("torch_cpu", gen.get_state());
-  }
-  // Masks and augmentations are pure functions of (seed, epoch, batch / sample index, rank).
-  rng.insert("seed", static_cast<int64_t>(config.seed()));
-  dict.insert("rng", rng);
+  dict.insert("rng", RngStateDict(config.seed()));
   if (absl::Status st = checkpoint::WriteTorchFile(path, dict); !st.ok()) return st;
   latest_written = path;
   return absl::OkStatus();
 }
 
-absl::StatusOr<TrainSummary> Trainer::Impl::Run() {
-  std::error_code ec;
-  fs::create_directories(folder, ec);
-  if (ec) return absl::InternalError(absl::StrCat("cannot create logging.folder ", folder, ": ", ec.message()));
-  if (rank == 0) {
-    if (absl::Status s = WriteFileAtomically((fs::path(folder) / "params-ijepa.pbtxt").string(),
-                                             ConfigToText(config));
-        !s.ok()) {
-      return s;
-    }
-    // Which training images a subset run (data.low_shot_*, data.holdout_per_class) used, by index
-    // into the split's files: the subset is a function of the config, but a list is what other
-    // tools (and people) can read.
-    if (const auto* subset = dynamic_cast<const data::SubsetDataset*>(dataset.get())) {
-      std::string lines;
-      for (int64_t i : subset->indices()) absl::StrAppend(&lines, i, "\n");
-      if (absl::Status s = WriteFileAtomically((fs::path(folder) / "train_subset.txt").string(), lines);
-          !s.ok()) {
-        return s;
-      }
-    }
+absl::StatusOr<std::unique_ptr<RunLogger>> Trainer::Impl::OpenLogger(int64_t total_steps) const {
+  RunLoggerOptions o;
+  o.folder = folder;
+  o.tag = tag;
+  o.rank = rank;
+  o.config_text = ConfigToText(config);
+  // Which training images a subset run (data.low_shot_*, data.holdout_per_class) used.
+  if (const auto* subset = dynamic_cast<const data::SubsetDataset*>(dataset.get())) {
+    o.subset_indices = subset->indices();
   }
-  std::vector<StepRecord> history;
-  auto csv = CsvLog::Open((fs::path(folder) / absl::StrCat(tag, "_r", rank, ".csv")).string(),
-                          resumed(), state.global_step, ipe, &history);
-  if (!csv.ok()) return csv.status();
-  std::vector<double> curve;
-  for (const StepRecord& r : history) curve.push_back(r.loss);
-  const std::string svg_path = (fs::path(folder) / (tag + "-loss.svg")).string();
+  o.resume = resumed();
+  o.start_step = state.global_step;
+  o.iterations_per_epoch = ipe;
+  o.epochs = config.optimization().epochs();
+  o.total_steps = total_steps;
+  o.images_per_step = static_cast<int64_t>(config.data().batch_size()) * world_size;
+  o.log_freq = config.logging().log_freq();
+  o.rankme_window = config.logging().rankme_window();
+  o.rankme_warn_fraction = config.logging().rankme_warn_fraction();
+  o.embed_dim = encoder->embed_dim();
+  o.svg_title = absl::StrCat(tag, ": ", config.meta().model_name(), " I-JEPA loss");
+  o.print = deps.print;
+  return RunLogger::Open(std::move(o));
+}
 
-  const OptimizationConfig& o = config.optimization();
-  const int64_t epochs = o.epochs();
+absl::Status Trainer::Impl::NonFiniteLoss(const TrainStepResult& r, int64_t itr, int64_t step,
+                                          double last_finite_loss) const {
+  return absl::InternalError(absl::StrFormat(
+      "loss is %f at epoch %d, itr %d (global step %d), lr %.3e; last finite loss %.5f. "
+      "Stopped without stepping or saving; the last good checkpoint is %s",
+      r.loss, state.epoch + 1, itr, step + 1, r.lr, last_finite_loss,
+      latest_written.empty() ? (resumed() ? resumed_from : "(none written yet)") : latest_written));
+}
+
+double Trainer::Impl::EpochMeanLoss() const {
+  return state.epoch_loss_count > 0 ? state.epoch_loss_sum / state.epoch_loss_count : 0.0;
+}
+
+absl::Status Trainer::Impl::EndEpoch(RunLogger& log) {
+  // Official save_checkpoint(epoch + 1).
+  const int64_t epoch = state.epoch;
+  const double epoch_loss = EpochMeanLoss();
+  ResumeState done;
+  done.epoch = epoch + 1;
+  done.global_step = state.global_step;
+  state = done;
+  if (absl::Status s = SaveCheckpoint(LatestPath(), state, epoch_loss); !s.ok()) return s;
+  if ((epoch + 1) % config.logging().checkpoint_freq() == 0) {
+    const std::string ep_path =
+        (fs::path(folder) / absl::StrCat(tag, "-ep", epoch + 1, ".pth.tar")).string();
+    if (absl::Status s = SaveCheckpoint(ep_path, state, epoch_loss); !s.ok()) return s;
+    latest_written = LatestPath();
+  }
+  return log.EpochDone(epoch, epoch_loss);
+}
+
+absl::StatusOr<TrainSummary> Trainer::Impl::Run() {
+  const int64_t epochs = config.optimization().epochs();
   int64_t total_steps = epochs * ipe;
-  if (o.max_steps() > 0) total_steps = std::min<int64_t>(total_steps, o.max_steps());
-  const int64_t images_per_step = static_cast<int64_t>(config.data().batch_size()) * world_size;
+  if (config.optimization().max_steps() > 0) {
+    total_steps = std::min<int64_t>(total_steps, config.optimization().max_steps());
+  }
+  auto logger = OpenLogger(total_steps);
+  if (!logger.ok()) return logger.status();
+  RunLogger& log = **logger;
 
   TrainSummary summary;
   summary.start_step = state.global_step;
@@ -283,25 +287,21 @@ absl::StatusOr<TrainSummary> Trainer::Impl::Run() {
   encoder->train();
   predictor->train();
   target_encoder->train();  // as the official code; no dropout at the default rates either way
+  if (resumed()) {
+    log.Print(absl::StrFormat("resumed from %s at epoch %d, itr %d (step %d of %d)", resumed_from,
+                              state.epoch + 1, state.itr, state.global_step, total_steps));
+  }
+  log.Print(absl::StrFormat(
+      "training %s (%d-dim, grid %dx%d) on %s: %d epochs x %d steps, batch %d x %d rank(s)",
+      config.meta().model_name(), encoder->embed_dim(), encoder->grid_h(), encoder->grid_w(),
+      device.str(), epochs, ipe, config.data().batch_size(), world_size));
 
   double last_finite_loss = std::numeric_limits<double>::quiet_NaN();
-  double interval_seconds = 0;
-  int64_t interval_steps = 0, interval_images = 0;
-  FeatureWindow feature_window(config.logging().rankme_window());
+  const int64_t every = config.logging().checkpoint_every_steps();
   const auto loop_start = Clock::now();
   bool stop = state.global_step >= total_steps;
-  if (resumed()) {
-    Print(absl::StrFormat("resumed from %s at epoch %d, itr %d (step %d of %d)", resumed_from,
-                          state.epoch + 1, state.itr, state.global_step, total_steps));
-  }
-  Print(absl::StrFormat("training %s (%d-dim, grid %dx%d) on %s: %d epochs x %d steps, batch %d x %d rank(s)",
-                        config.meta().model_name(), encoder->embed_dim(), encoder->grid_h(),
-                        encoder->grid_w(), device.str(), epochs, ipe, config.data().batch_size(),
-                        world_size));
-
   while (!stop && state.epoch < epochs) {
-    const int64_t epoch = state.epoch;
-    loader->StartEpoch(epoch, state.itr);
+    loader->StartEpoch(state.epoch, state.itr);
     while (!stop) {
       const auto step_start = Clock::now();
       auto next = loader->Next();
@@ -313,130 +313,51 @@ absl::StatusOr<TrainSummary> Trainer::Impl::Run() {
       TORCH_CHECK(batch.masks.has_value(), "data loader returned a batch without masks");
       const masking::MaskTensors masks = masking::ToMaskTensors(*batch.masks, device);
       const torch::Tensor images = batch.images.to(device, /*non_blocking=*/true);
-      const double mask_a = static_cast<double>(masks.context[0].size(1));
-      const double mask_b = static_cast<double>(masks.targets[0].size(1));
-      const bool log_now = itr % config.logging().log_freq() == 0;
-      const TrainStepResult result = train_step->Run(images, masks, step, log_now);
-      feature_window.Add(result.pooled_targets);
-      const double loss_value = result.loss, lr = result.lr, wd = result.wd;
-      if (!result.stepped) {
-        return absl::InternalError(absl::StrFormat(
-            "loss is %f at epoch %d, itr %d (global step %d), lr %.3e; last finite loss %.5f. "
-            "Stopped without stepping or saving; the last good checkpoint is %s",
-            loss_value, epoch + 1, itr, step + 1, lr, last_finite_loss,
-            latest_written.empty() ? (resumed() ? resumed_from : "(none written yet)") : latest_written));
-      }
-      last_finite_loss = loss_value;
-      const GradStats& grad_stats = result.grad_stats;
-
-      const double step_seconds = Seconds(Clock::now() - step_start);
+      const TrainStepResult result = train_step->Run(images, masks, step, log.LogNow(itr));
+      if (!result.stepped) return NonFiniteLoss(result, itr, step, last_finite_loss);
+      last_finite_loss = result.loss;
       state.global_step = step + 1;
       state.itr = itr + 1;
-      state.epoch_loss_sum += loss_value;
+      state.epoch_loss_sum += result.loss;
       state.epoch_loss_count += 1;
-      summary.losses.push_back(loss_value);
-      curve.push_back(loss_value);
-      interval_seconds += step_seconds;
-      interval_steps += 1;
-      interval_images += images_per_step;
-      stop = state.global_step >= total_steps;
-      // RankMe costs an SVD of the window: logged steps only.
-      const double rankme = log_now || stop ? EffectiveRank(feature_window.Rows())
-                                            : std::numeric_limits<double>::quiet_NaN();
-      const int64_t rankme_max = std::min(feature_window.size(), encoder->embed_dim());
+      summary.losses.push_back(result.loss);
       summary.prediction_std = result.prediction_std;
-      if (!std::isnan(rankme)) summary.relative_rankme = rankme / static_cast<double>(rankme_max);
-      if (absl::Status s = csv->Append({epoch + 1, itr, loss_value, mask_a, mask_b,
-                                        static_cast<int64_t>(std::llround(step_seconds * 1000)),
-                                        rankme, result.prediction_std});
-          !s.ok()) {
-        return s;
-      }
-      if (log_now || stop) {
-        ProgressInfo p;
-        p.epoch = epoch + 1;
-        p.epochs = epochs;
-        p.itr = itr;
-        p.iterations_per_epoch = ipe;
-        p.step = state.global_step;
-        p.total_steps = total_steps;
-        p.loss = loss_value;
-        p.avg_loss = state.epoch_loss_sum / static_cast<double>(state.epoch_loss_count);
-        p.lr = lr;
-        p.wd = wd;
-        p.mask_a = mask_a;
-        p.mask_b = mask_b;
-        p.images_per_second = interval_images / std::max(interval_seconds, 1e-9);
-        p.ms_per_step = 1000.0 * interval_seconds / std::max<int64_t>(interval_steps, 1);
-        p.eta_seconds = (total_steps - state.global_step) * p.ms_per_step / 1000.0;
-        p.rankme = rankme;
-        p.rankme_max = rankme_max;
-        p.pred_std = result.prediction_std;
-        Print(FormatProgress(p));
-        const double warn_below = config.logging().rankme_warn_fraction();
-        if (feature_window.size() == feature_window.capacity() &&
-            rankme < warn_below * static_cast<double>(rankme_max)) {
-          Print(absl::StrFormat(
-              "WARNING: RankMe %.1f is %.1f%% of its maximum %d, below logging.rankme_warn_fraction "
-              "%.2f: the target features are collapsing (docs/training.md, \"Collapse signals\")",
-              rankme, 100.0 * rankme / static_cast<double>(rankme_max), rankme_max, warn_below));
-        }
-        if (log_now) {
-          Print(absl::StrFormat("  grad_stats: [%.2e %.2e] (%.2e, %.2e)", grad_stats.first_layer,
-                                grad_stats.last_layer, grad_stats.min, grad_stats.max));
-        }
-        interval_seconds = 0;
-        interval_steps = interval_images = 0;
-      }
-      const int64_t every = config.logging().checkpoint_every_steps();
-      const bool epoch_done = state.itr >= ipe;
-      if (!epoch_done && (stop || (every > 0 && state.global_step % every == 0))) {
-        if (absl::Status s = SaveCheckpoint(LatestPath(), state,
-                                            state.epoch_loss_sum / state.epoch_loss_count);
-            !s.ok()) {
+      stop = state.global_step >= total_steps;
+
+      StepContext context;
+      context.epoch = state.epoch;
+      context.itr = itr;
+      context.global_step = state.global_step;
+      context.avg_loss = EpochMeanLoss();
+      context.mask_a = static_cast<double>(masks.context[0].size(1));
+      context.mask_b = static_cast<double>(masks.targets[0].size(1));
+      context.seconds = Seconds(Clock::now() - step_start);
+      context.last = stop;
+      if (absl::Status s = log.Step(context, result); !s.ok()) return s;
+      // Inside an epoch: every checkpoint_every_steps, and where the run stops.
+      if (state.itr < ipe && (stop || (every > 0 && state.global_step % every == 0))) {
+        if (absl::Status s = SaveCheckpoint(LatestPath(), state, EpochMeanLoss()); !s.ok()) {
           return s;
         }
       }
     }
     if (state.itr >= ipe) {
-      // Epoch finished: official save_checkpoint(epoch + 1).
-      const double epoch_loss =
-          state.epoch_loss_count > 0 ? state.epoch_loss_sum / state.epoch_loss_count : 0.0;
-      summary.last_epoch_loss = epoch_loss;
-      ResumeState done;
-      done.epoch = epoch + 1;
-      done.global_step = state.global_step;
-      state = done;
-      Print(absl::StrFormat("epoch %d/%d done: avg. loss %.5f", epoch + 1, epochs, epoch_loss));
-      if (absl::Status s = SaveCheckpoint(LatestPath(), state, epoch_loss); !s.ok()) return s;
-      if ((epoch + 1) % config.logging().checkpoint_freq() == 0) {
-        const std::string ep_path =
-            (fs::path(folder) / absl::StrCat(tag, "-ep", epoch + 1, ".pth.tar")).string();
-        if (absl::Status s = SaveCheckpoint(ep_path, state, epoch_loss); !s.ok()) return s;
-        latest_written = LatestPath();
-      }
-      if (rank == 0) {
-        if (absl::Status s = WriteLossCurveSvg(svg_path, curve, absl::StrCat(tag, ": ", config.meta().model_name(), " I-JEPA loss"));
-            !s.ok()) {
-          return s;
-        }
-      }
+      summary.last_epoch_loss = EpochMeanLoss();
+      if (absl::Status s = EndEpoch(log); !s.ok()) return s;
     } else if (state.epoch_loss_count > 0) {
-      summary.last_epoch_loss = state.epoch_loss_sum / state.epoch_loss_count;
+      summary.last_epoch_loss = EpochMeanLoss();
     }
   }
-  if (rank == 0 && !curve.empty()) {
-    if (absl::Status s = WriteLossCurveSvg(svg_path, curve, absl::StrCat(tag, ": ", config.meta().model_name(), " I-JEPA loss"));
-        !s.ok()) {
-      return s;
-    }
-  }
+  if (absl::Status s = log.WriteLossCurve(); !s.ok()) return s;
+  summary.relative_rankme = log.relative_rankme();
   summary.steps = state.global_step;
   summary.epochs_completed = state.epoch;
   summary.seconds = Seconds(Clock::now() - loop_start);
-  const int64_t run_steps = state.global_step - summary.start_step;
+  const int64_t images_per_step = static_cast<int64_t>(config.data().batch_size()) * world_size;
   summary.images_per_second =
-      summary.seconds > 0 ? run_steps * images_per_step / summary.seconds : 0.0;
+      summary.seconds > 0
+          ? (state.global_step - summary.start_step) * images_per_step / summary.seconds
+          : 0.0;
   summary.latest_checkpoint = latest_written;
   return summary;
 }
