@@ -26,8 +26,8 @@ RunCheckpoints::RunCheckpoints(const PretrainConfig& config, TrainingModules mod
       ipe_(iterations_per_epoch) {}
 
 std::string RunCheckpoints::LatestPath() const {
-  return (fs::path(config_.logging().folder()) / (config_.logging().write_tag() + "-latest.pth.tar"))
-      .string();
+  const std::string name = config_.logging().write_tag() + "-latest.pth.tar";
+  return (fs::path(config_.logging().folder()) / name).string();
 }
 
 absl::StatusOr<ResumeState> RunCheckpoints::Resume() {

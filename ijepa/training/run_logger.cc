@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "ijepa/common/atomic_file.h"
 
 namespace ijepa::training {
 namespace {
@@ -29,19 +30,16 @@ absl::StatusOr<std::unique_ptr<RunLogger>> RunLogger::Open(RunLoggerOptions opti
         absl::StrCat("cannot create logging.folder ", options.folder, ": ", ec.message()));
   }
   if (options.rank == 0) {
-    if (absl::Status s =
-            WriteFileAtomically(InFolder(options, "params-ijepa.pbtxt"), options.config_text);
-        !s.ok()) {
+    const std::string params = InFolder(options, "params-ijepa.pbtxt");
+    if (absl::Status s = common::WriteFileAtomically(params, options.config_text); !s.ok()) {
       return s;
     }
     // The subset is a function of the config, but a list is what other tools (and people) read.
     if (options.subset_indices.has_value()) {
       std::string lines;
       for (int64_t i : *options.subset_indices) absl::StrAppend(&lines, i, "\n");
-      if (absl::Status s = WriteFileAtomically(InFolder(options, "train_subset.txt"), lines);
-          !s.ok()) {
-        return s;
-      }
+      const std::string subset = InFolder(options, "train_subset.txt");
+      if (absl::Status s = common::WriteFileAtomically(subset, lines); !s.ok()) return s;
     }
   }
   std::vector<StepRecord> history;

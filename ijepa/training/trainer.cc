@@ -79,7 +79,7 @@ absl::Status Trainer::Impl::Init() {
   loader = *std::move(made_loader);
   ipe = loader->batches_per_epoch();
 
-  auto made_models = MakePretrainModels(config, device, deps.communicator);  // identical on all ranks
+  auto made_models = MakePretrainModels(config, device, deps.communicator);  // same on all ranks
   if (!made_models.ok()) return made_models.status();
   models = *std::move(made_models);
   optimizer = std::make_unique<PretrainOptimizer>(*models.encoder, *models.predictor);
