@@ -4,9 +4,12 @@
 #include <utility>
 #include <vector>
 
+#include "ijepa/common/rng.h"
+
 namespace ijepa::data {
 
-// Small, fast generator (xoshiro256**) whose state is a hash of (seed, epoch, index, stream).
+// Small, fast generator (common::Xoshiro256StarStar) whose state is a hash of (seed, epoch, index,
+// stream).
 // Every sample gets its own generator, so what a sample looks like depends only on these four
 // numbers, never on which thread drew it or in what order: batches are identical for any
 // worker count, and a resumed run reproduces the interrupted one.
@@ -20,31 +23,13 @@ class SampleRng {
     kHoldoutStream = 4,
   };
 
-  SampleRng(uint64_t seed, int64_t epoch, int64_t index, uint64_t stream = kTransformStream) {
-    uint64_t h = SplitMix(seed ^ 0x6a09e667f3bcc908ull);
-    h = SplitMix(h ^ static_cast<uint64_t>(epoch));
-    h = SplitMix(h ^ static_cast<uint64_t>(index));
-    h = SplitMix(h ^ stream);
-    for (uint64_t& word : state_) {
-      h += 0x9e3779b97f4a7c15ull;
-      word = SplitMix(h);
-    }
-  }
+  SampleRng(uint64_t seed, int64_t epoch, int64_t index, uint64_t stream = kTransformStream)
+      : rng_(FromKey(seed, epoch, index, stream)) {}
 
-  uint64_t NextU64() {
-    const uint64_t result = Rotl(state_[1] * 5, 7) * 9;
-    const uint64_t t = state_[1] << 17;
-    state_[2] ^= state_[0];
-    state_[3] ^= state_[1];
-    state_[1] ^= state_[2];
-    state_[0] ^= state_[3];
-    state_[2] ^= t;
-    state_[3] = Rotl(state_[3], 45);
-    return result;
-  }
+  uint64_t NextU64() { return rng_.Next(); }
 
   // Uniform in [0, 1) with 53 random bits.
-  double Uniform() { return static_cast<double>(NextU64() >> 11) * 0x1.0p-53; }
+  double Uniform() { return rng_.NextDouble(); }
   // Uniform in [a, b).
   double Uniform(double a, double b) { return a + (b - a) * Uniform(); }
   // Uniform integer in [lo, hi), hi > lo; unbiased (rejection).
@@ -68,15 +53,17 @@ class SampleRng {
   }
 
  private:
-  static uint64_t SplitMix(uint64_t x) {
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
+  static common::Xoshiro256StarStar FromKey(uint64_t seed, int64_t epoch, int64_t index,
+                                            uint64_t stream) {
+    uint64_t h = common::SplitMix64Hash(seed ^ 0x6a09e667f3bcc908ull);
+    h = common::SplitMix64Hash(h ^ static_cast<uint64_t>(epoch));
+    h = common::SplitMix64Hash(h ^ static_cast<uint64_t>(index));
+    h = common::SplitMix64Hash(h ^ stream);
+    // Seeded at h + gamma: state word i is mix(h + (i + 2) * gamma), as it has always been.
+    return common::Xoshiro256StarStar::FromSplitMix64(h + common::SplitMix64::kGamma);
   }
-  static uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
-  uint64_t state_[4];
+  common::Xoshiro256StarStar rng_;
 };
 
 }  // namespace ijepa::data

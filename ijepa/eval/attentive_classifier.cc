@@ -14,7 +14,9 @@ namespace ijepa::eval {
 namespace {
 
 // timm's trunc_normal_(std) as V-JEPA calls it: bounds are absolute (+-2), so for small std this
-// is a plain normal; the clamp keeps the exact semantics.
+// is a plain normal; the clamp keeps the exact semantics. Not models::TruncNormal_: that one draws
+// by inverse CDF from the global generator (the official pretraining init), this one normal
+// samples from the probe's own seeded generator, and trained probes depend on these draws.
 void TruncNormal(at::Tensor& t, double std, at::Generator& gen) {
   at::Tensor v = at::empty(t.sizes(), t.options().device(at::kCPU));
   v.normal_(0.0, std, gen).clamp_(-2.0, 2.0);

@@ -26,8 +26,8 @@
 #include "absl/strings/str_cat.h"
 #include "ijepa/checkpoint/torch_file.h"
 #include "ijepa/common/atomic_file.h"
-#include "ijepa/common/read_file.h"
 #include "ijepa/common/run_folder.h"
+#include "ijepa/common/text_proto.h"
 #include "ijepa/common/threads.h"
 #include "ijepa/data/data_config.h"
 #include "ijepa/common/user_path.h"
@@ -71,10 +71,8 @@ absl::StatusOr<data::DataConfig> DataOverrides(const std::string& arg) {
   data::DataConfig config;
   std::error_code error;
   if (std::filesystem::is_regular_file(arg, error)) {
-    absl::StatusOr<std::string> text = common::ReadRegularFile(arg, "--data file");
-    if (!text.ok()) return text.status();
-    if (!google::protobuf::TextFormat::ParseFromString(*text, &config)) {
-      return absl::InvalidArgumentError(absl::StrCat("--data ", arg, ": not a text ijepa.data.DataConfig"));
+    if (absl::Status s = common::LoadTextProtoFile(arg, &config); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat("--data: ", s.message()));
     }
     return config;
   }

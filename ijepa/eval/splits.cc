@@ -4,18 +4,9 @@
 #include <cmath>
 #include <map>
 
+#include "ijepa/common/rng.h"
+
 namespace ijepa::eval {
-namespace {
-
-// SplitMix64: a tiny, fully specified generator, so splits are identical everywhere.
-uint64_t SplitMix64(uint64_t& state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
-}  // namespace
 
 TrainValSplit CarveValidation(const std::vector<int64_t>& labels, double val_fraction, uint64_t seed) {
   TrainValSplit split;
@@ -26,9 +17,10 @@ TrainValSplit CarveValidation(const std::vector<int64_t>& labels, double val_fra
   std::map<int64_t, std::vector<int64_t>> by_class;
   for (int64_t i = 0; i < static_cast<int64_t>(labels.size()); ++i) by_class[labels[i]].push_back(i);
   for (auto& [label, members] : by_class) {
-    uint64_t state = seed ^ (0xD1B54A32D192ED03ULL * static_cast<uint64_t>(label + 1));
+    // SplitMix64: fully specified, so splits are identical everywhere.
+    common::SplitMix64 rng(seed ^ (0xD1B54A32D192ED03ULL * static_cast<uint64_t>(label + 1)));
     for (size_t i = members.size(); i > 1; --i) {  // Fisher-Yates
-      std::swap(members[i - 1], members[SplitMix64(state) % i]);
+      std::swap(members[i - 1], members[rng.Next() % i]);
     }
     const int64_t n = members.size();
     int64_t n_val = std::llround(val_fraction * n);

@@ -2,10 +2,12 @@
 
 #include <cstdint>
 
+#include "ijepa/common/rng.h"
+
 namespace ijepa::masking {
 
-// A small, portable pseudo-random generator (xoshiro256**, seeded through SplitMix64) whose streams
-// are keyed by integers. Every draw is integer arithmetic defined by this file, so the masks of a
+// A small, portable pseudo-random generator (common::Xoshiro256StarStar, its state derived from the
+// key through common::SplitMix64) whose streams are keyed by integers. Every draw is integer arithmetic defined by this file, so the masks of a
 // (seed, epoch, batch, rank) key are the same on every platform, compiler and library version
 // (std:: and absl distributions do not promise that).
 class MaskRng {
@@ -21,7 +23,7 @@ class MaskRng {
   uint32_t UniformInt(uint32_t n);
 
  private:
-  uint64_t s_[4];
+  common::Xoshiro256StarStar rng_;
 };
 
 }  // namespace ijepa::masking

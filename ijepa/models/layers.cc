@@ -141,21 +141,32 @@ void TruncNormal_(torch::Tensor tensor, double std) {
   tensor.clamp_(kLow, kHigh);
 }
 
-void InitWeightsLikeOfficial(torch::nn::Module& module, const std::vector<Block>& blocks,
-                             double std) {
+namespace {
+
+// The per-module part of the official initialisers, in modules() order (which fixes the draws):
+// Linear (and, with `conv`, Conv2d) weights trunc-normal(std) with zero bias; LayerNorm 1 and 0.
+void ResetLinearNormConv(torch::nn::Module& module, double std, bool conv) {
   at::NoGradGuard no_grad;
   for (const std::shared_ptr<torch::nn::Module>& m : module.modules(/*include_self=*/false)) {
     if (auto* linear = m->as<torch::nn::Linear>()) {
       TruncNormal_(linear->weight, std);
       if (linear->bias.defined()) linear->bias.zero_();
     } else if (auto* norm = m->as<torch::nn::LayerNorm>()) {
-      norm->weight.fill_(1.0);
-      norm->bias.zero_();
-    } else if (auto* conv = m->as<torch::nn::Conv2d>()) {
-      TruncNormal_(conv->weight, std);
-      if (conv->bias.defined()) conv->bias.zero_();
+      if (norm->weight.defined()) norm->weight.fill_(1.0);
+      if (norm->bias.defined()) norm->bias.zero_();
+    } else if (auto* c = m->as<torch::nn::Conv2d>(); c != nullptr && conv) {
+      TruncNormal_(c->weight, std);
+      if (c->bias.defined()) c->bias.zero_();
     }
   }
+}
+
+}  // namespace
+
+void InitWeightsLikeOfficial(torch::nn::Module& module, const std::vector<Block>& blocks,
+                             double std) {
+  ResetLinearNormConv(module, std, /*conv=*/true);
+  at::NoGradGuard no_grad;
   for (size_t i = 0; i < blocks.size(); ++i) {
     const double scale = std::sqrt(2.0 * static_cast<double>(i + 1));
     blocks[i]->attn->proj->weight.div_(scale);
@@ -164,16 +175,7 @@ void InitWeightsLikeOfficial(torch::nn::Module& module, const std::vector<Block>
 }
 
 void ReinitializeLikeOfficialInitModel(torch::nn::Module& module, double std) {
-  at::NoGradGuard no_grad;
-  for (const std::shared_ptr<torch::nn::Module>& m : module.modules(/*include_self=*/false)) {
-    if (auto* linear = m->as<torch::nn::Linear>()) {
-      TruncNormal_(linear->weight, std);
-      if (linear->bias.defined()) linear->bias.zero_();
-    } else if (auto* norm = m->as<torch::nn::LayerNorm>()) {
-      norm->weight.fill_(1.0);
-      norm->bias.zero_();
-    }
-  }
+  ResetLinearNormConv(module, std, /*conv=*/false);
 }
 
 }  // namespace ijepa::models

@@ -98,7 +98,7 @@ absl::StatusOr<CsvLog> CsvLog::Open(const std::string& path, bool resume, int64_
   }
   std::string contents = absl::StrCat(kHeader, "\n");
   for (const StepRecord& r : kept) absl::StrAppend(&contents, FormatCsvRow(r), "\n");
-  if (absl::Status s = WriteFileAtomically(path, contents); !s.ok()) return s;
+  if (absl::Status s = common::WriteFileAtomically(path, contents); !s.ok()) return s;
   if (history != nullptr) *history = std::move(kept);
   return CsvLog(path);
 }
@@ -110,10 +110,6 @@ absl::Status CsvLog::Append(const StepRecord& record) {
   const bool ok = std::fwrite(row.data(), 1, row.size(), f) == row.size();
   if (std::fclose(f) != 0 || !ok) return ErrnoError("cannot write CSV log", path_);
   return absl::OkStatus();
-}
-
-absl::Status WriteFileAtomically(const std::string& path, const std::string& contents) {
-  return common::WriteFileAtomically(path, contents);
 }
 
 absl::Status WriteLossCurveSvg(const std::string& path, const std::vector<double>& losses,
@@ -191,7 +187,7 @@ absl::Status WriteLossCurveSvg(const std::string& path, const std::vector<double
   }
   polyline(smooth, "stroke=\"#08519c\" stroke-width=\"2\"");
   svg << "</svg>\n";
-  return WriteFileAtomically(path, svg.str());
+  return common::WriteFileAtomically(path, svg.str());
 }
 
 std::string FormatDuration(double seconds) {

@@ -83,8 +83,4 @@ struct ProgressInfo {
 //  | rankme 87.3/192 pred-std 0.0521 | 123.4 img/s 250 ms/step | ETA 9m12s"
 std::string FormatProgress(const ProgressInfo& info);
 
-// Writes `contents` to `path` atomically: common::WriteFileAtomically (temporary file in the same
-// folder, fsync, rename, removed on SIGTERM/SIGINT when the binary installed the handlers).
-absl::Status WriteFileAtomically(const std::string& path, const std::string& contents);
-
 }  // namespace ijepa::training

@@ -1,75 +1,35 @@
 #include "ijepa/training/trainer.h"
 
 #include <ATen/Context.h>
-#include <ATen/core/Generator.h>
-#include <torch/nn/modules/linear.h>
-#include <torch/nn/modules/normalization.h>
 #include <torch/torch.h>
 
 #include <chrono>
-#include <cmath>
-#include <cstdio>
-#include <filesystem>
 #include <limits>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "ijepa/checkpoint/torch_file.h"
 #include "ijepa/common/threads.h"
 #include "ijepa/data/data_config.h"
 #include "ijepa/data/data_loader.h"
 #include "ijepa/data/subset.h"
-#include "ijepa/data/transforms.h"
-#include "ijepa/masking/mask_sampler.h"
 #include "ijepa/masking/torch_masks.h"
-#include "ijepa/models/model_config.h"
 #include "ijepa/training/config.h"
-#include "ijepa/training/loss.h"
 #include "ijepa/training/optimizer.h"
-#include "ijepa/training/run_log.h"
-#include "ijepa/training/schedules.h"
-#include "ijepa/training/collapse_signals.h"
+#include "ijepa/training/pretrain_setup.h"
+#include "ijepa/training/run_checkpoints.h"
+#include "ijepa/training/run_logger.h"
 #include "ijepa/training/train_step.h"
-#include "ijepa/training/training_checkpoint.h"
 
 namespace ijepa::training {
 namespace {
 
-namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
-// Official src/utils/tensors.py trunc_normal_(tensor, std): inverse-CDF sampling of N(0, std)
-// truncated to the absolute interval [-2, 2].
-void TruncNormal(torch::Tensor t, double std) {
-  torch::NoGradGuard no_grad;
-  auto norm_cdf = [](double x) { return (1.0 + std::erf(x / std::sqrt(2.0))) / 2.0; };
-  const double l = norm_cdf(-2.0 / std), u = norm_cdf(2.0 / std);
-  t.uniform_(2 * l - 1, 2 * u - 1).erfinv_().mul_(std * std::sqrt(2.0)).clamp_(-2.0, 2.0);
-}
-
-// Official src/helper.py init_model: after construction every Linear gets trunc_normal(0.02)
-// weights and zero bias, every LayerNorm weight 1 / bias 0. (This re-initialisation also undoes
-// the constructors' depth rescaling of attn.proj / mlp.fc2, exactly as in the official run.)
-void InitLikeOfficialInitModel(torch::nn::Module& module) {
-  torch::NoGradGuard no_grad;
-  for (const auto& m : module.modules(/*include_self=*/true)) {
-    if (auto* linear = m->as<torch::nn::Linear>()) {
-      TruncNormal(linear->weight, 0.02);
-      if (linear->bias.defined()) linear->bias.zero_();
-    } else if (auto* norm = m->as<torch::nn::LayerNorm>()) {
-      if (norm->weight.defined()) norm->weight.fill_(1.0);
-      if (norm->bias.defined()) norm->bias.zero_();
-    }
-  }
-}
-
-std::vector<torch::Tensor> ParametersAndBuffers(const torch::nn::Module& m) {
-  std::vector<torch::Tensor> all = m.parameters();
-  for (const auto& b : m.buffers()) all.push_back(b);
-  return all;
+double EpochMeanLoss(const ResumeState& s) {
+  return s.epoch_loss_count > 0 ? s.epoch_loss_sum / s.epoch_loss_count : 0.0;
 }
 
 }  // namespace
@@ -80,35 +40,18 @@ class Trainer::Impl {
   TrainerDeps deps;
   torch::Device device{torch::kCPU};
   int rank = 0, world_size = 1;
-  std::string folder, tag;
   std::shared_ptr<const data::Dataset> dataset;
-  std::shared_ptr<const masking::MaskSampler> sampler;
   std::unique_ptr<data::DataLoader> loader;
   int64_t ipe = 0;
-  models::VisionTransformer encoder{nullptr}, target_encoder{nullptr};
-  models::VisionTransformerPredictor predictor{nullptr};
+  PretrainModels models;
   std::unique_ptr<PretrainOptimizer> optimizer;
   std::optional<TrainStep> train_step;
+  std::optional<RunCheckpoints> checkpoints;
   ResumeState state;
-  std::string resumed_from;  // the checkpoint restored (meta.read_checkpoint or latest); empty if none
-  std::string latest_written;
-
-  bool resumed() const { return !resumed_from.empty(); }
-  std::string LatestPath() const { return (fs::path(folder) / (tag + "-latest.pth.tar")).string(); }
-
-  void Print(const std::string& line) const {
-    if (rank != 0) return;
-    if (deps.print) {
-      deps.print(line);
-    } else {
-      std::printf("%s\n", line.c_str());
-      std::fflush(stdout);
-    }
-  }
 
   absl::Status Init();
-  absl::Status Restore(const std::string& path);
-  absl::Status SaveCheckpoint(const std::string& path, const ResumeState& s, double epoch_loss);
+  absl::StatusOr<std::unique_ptr<RunLogger>> OpenLogger(int64_t total_steps) const;
+  absl::Status NonFiniteLoss(const TrainStepResult& r, int64_t itr, double last_finite_loss) const;
   absl::StatusOr<TrainSummary> Run();
 };
 
@@ -125,209 +68,92 @@ absl::Status Trainer::Impl::Init() {
     rank = deps.communicator->rank();
     world_size = deps.communicator->world_size();
   }
-  folder = config.logging().folder();
-  tag = config.logging().write_tag();
-
-  // --- data and masks
-  if (deps.dataset != nullptr) {
-    dataset = deps.dataset;
-  } else {
+  dataset = deps.dataset;
+  if (dataset == nullptr) {
     auto opened = data::OpenDataset(config.data(), "train");
     if (!opened.ok()) return opened.status();
     dataset = *std::move(opened);
   }
-  auto transform_options = data::TrainTransformOptionsFromConfig(config.data());
-  if (!transform_options.ok()) return transform_options.status();
-  auto transform = std::make_shared<const data::Transform>(*transform_options);
-  const int grid = config.data().crop_size() / config.mask().patch_size();
-  auto created = masking::CreateMaskSampler(config.mask(), grid, grid);
-  if (!created.ok()) return created.status();
-  sampler = std::shared_ptr<const masking::MaskSampler>(std::move(*created));
-  const uint64_t seed = config.seed();
-  const int mask_rank = rank;
-  std::shared_ptr<const masking::MaskSampler> s = sampler;
-  data::DataLoader::MaskFn mask_fn = [s, seed, mask_rank](int batch_size, int64_t epoch,
-                                                          int64_t batch_index) {
-    return s->Sample(batch_size, seed, epoch, batch_index, mask_rank);
-  };
-  loader = std::make_unique<data::DataLoader>(
-      dataset, transform,
-      data::LoaderOptionsFromConfig(config.data(), seed, rank, world_size, /*shuffle=*/true,
-                                    device.is_cuda()),
-      mask_fn);
+  auto made_loader = MakePretrainLoader(config, dataset, rank, world_size, device);
+  if (!made_loader.ok()) return made_loader.status();
+  loader = *std::move(made_loader);
   ipe = loader->batches_per_epoch();
-  if (ipe <= 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "data set has ", dataset->size(), " images: not one full batch of data.batch_size=",
-        config.data().batch_size(), " per rank with ", world_size, " ranks"));
-  }
 
-  // --- models (official init_model), identical on every rank
-  const models::ModelConfig model_config = ModelConfigFor(config);
-  auto encoder_options = models::EncoderOptionsFromConfig(model_config);
-  if (!encoder_options.ok()) return encoder_options.status();
-  auto predictor_options = models::PredictorOptionsFromConfig(model_config);
-  if (!predictor_options.ok()) return predictor_options.status();
-  torch::manual_seed(seed);
-  encoder = models::VisionTransformer(*encoder_options);
-  predictor = models::VisionTransformerPredictor(*predictor_options);
-  InitLikeOfficialInitModel(*encoder);
-  InitLikeOfficialInitModel(*predictor);
-  encoder->to(device);
-  predictor->to(device);
-  if (deps.communicator != nullptr) {
-    deps.communicator->Broadcast(ParametersAndBuffers(*encoder));
-    deps.communicator->Broadcast(ParametersAndBuffers(*predictor));
-  }
-  target_encoder = models::VisionTransformer(*encoder_options);
-  target_encoder->to(device);
-  {
-    torch::NoGradGuard no_grad;
-    const auto src = ParametersAndBuffers(*encoder);
-    const auto dst = ParametersAndBuffers(*target_encoder);
-    for (size_t i = 0; i < src.size(); ++i) dst[i].copy_(src[i]);
-  }
-  for (auto& p : target_encoder->parameters()) p.set_requires_grad(false);
-
-  optimizer = std::make_unique<PretrainOptimizer>(*encoder, *predictor);
-  const OptimizationConfig& o = config.optimization();
-  const auto [ema0, ema1] = EmaRange(o);
-  const TrainingSchedules schedules = MakeTrainingSchedules(
-      ipe, o.warmup(), o.epochs(), o.ipe_scale(), o.start_lr(), o.lr(), o.final_lr(),
-      o.weight_decay(), o.final_weight_decay(), ema0, ema1);
-  TrainStepOptions step_options;
-  step_options.loss = config.meta().loss() == MetaConfig::L2 ? LossKind::kL2 : LossKind::kSmoothL1;
-  step_options.bf16_autocast =
-      device.is_cuda() ? config.meta().use_bfloat16() : config.meta().cpu_bfloat16();
-  step_options.communicator = deps.communicator;
-  train_step.emplace(encoder, target_encoder, predictor, optimizer.get(), schedules, step_options);
-
+  auto made_models = MakePretrainModels(config, device, deps.communicator);  // same on all ranks
+  if (!made_models.ok()) return made_models.status();
+  models = *std::move(made_models);
+  optimizer = std::make_unique<PretrainOptimizer>(*models.encoder, *models.predictor);
+  train_step.emplace(models.encoder, models.target_encoder, models.predictor, optimizer.get(),
+                     PretrainSchedules(config, ipe),
+                     PretrainStepOptions(config, device, deps.communicator));
+  checkpoints.emplace(config,
+                      TrainingModules{models.encoder.get(), models.predictor.get(),
+                                      models.target_encoder.get(), optimizer.get()},
+                      rank, world_size, ipe);
   if (config.meta().load_checkpoint()) {
-    std::string path = config.meta().read_checkpoint();
-    if (path.empty()) {
-      path = LatestPath();
-    } else if (fs::path(path).is_relative()) {
-      path = (fs::path(folder) / path).string();
-    }
-    if (absl::Status st = Restore(path); !st.ok()) {
-      return absl::Status(st.code(), absl::StrCat("cannot resume (meta.load_checkpoint): ",
-                                                  st.message()));
-    }
-    resumed_from = path;
+    auto resumed = checkpoints->Resume();
+    if (!resumed.ok()) return resumed.status();
+    state = *resumed;
   }
   return absl::OkStatus();
 }
 
-absl::Status Trainer::Impl::Restore(const std::string& path) {
-  auto read = checkpoint::ReadTorchFile(path);
-  if (!read.ok()) return read.status();
-  auto restored = RestoreTrainingCheckpoint(
-      *read, path, {encoder.get(), predictor.get(), target_encoder.get(), optimizer.get()}, ipe);
-  if (!restored.ok()) return restored.status();
-  const auto dict = read->toGenericDict();
-  if (auto it = dict.find(c10::IValue(std::string("rng"))); it != dict.end() && it->value().isGenericDict()) {
-    const auto rng = it->value().toGenericDict();
-    if (auto cpu = rng.find(c10::IValue(std::string("torch_cpu"))); cpu != rng.end() && cpu->value().isTensor()) {
-      try {
-        at::Generator gen = at::detail::getDefaultCPUGenerator();
-        std::lock_guard<std::mutex> lock(gen.mutex());
-        gen.set_state(cpu->value().toTensor());
-      } catch (const c10::Error& e) {
-        return absl::InvalidArgumentError(absl::StrCat(path, ": rng.torch_cpu: ", e.what_without_backtrace()));
-      }
-    }
+absl::StatusOr<std::unique_ptr<RunLogger>> Trainer::Impl::OpenLogger(int64_t total_steps) const {
+  RunLoggerOptions o = PretrainLoggerOptions(config, rank, world_size, ipe, total_steps,
+                                             models.encoder->embed_dim());
+  // Which training images a subset run (data.low_shot_*, data.holdout_per_class) used.
+  if (const auto* subset = dynamic_cast<const data::SubsetDataset*>(dataset.get())) {
+    o.subset_indices = subset->indices();
   }
-  state = *restored;
-  return absl::OkStatus();
+  o.resume = !checkpoints->resumed_from().empty();
+  o.start_step = state.global_step;
+  o.print = deps.print;
+  return RunLogger::Open(std::move(o));
 }
 
-absl::Status Trainer::Impl::SaveCheckpoint(const std::string& path, const ResumeState& s,
-                                           double epoch_loss) {
-  if (rank != 0) return absl::OkStatus();
-  CheckpointInfo info;
-  info.loss = epoch_loss;
-  info.batch_size = config.data().batch_size();
-  info.world_size = world_size;
-  info.lr = config.optimization().lr();
-  info.iterations_per_epoch = ipe;
-  auto dict = TrainingCheckpointDict(
-      {encoder.get(), predictor.get(), target_encoder.get(), optimizer.get()}, s, info);
-  dict.insert("config", ConfigToText(config));
-  auto rng = c10::impl::GenericDict(c10::StringType::get(), c10::AnyType::get());
-  {
-    at::Generator gen = at::detail::getDefaultCPUGenerator();
-    std::lock_guard<std::mutex> lock(gen.mutex());
-    rng.insert("torch_cpu", gen.get_state());
-  }
-  // Masks and augmentations are pure functions of (seed, epoch, batch / sample index, rank).
-  rng.insert("seed", static_cast<int64_t>(config.seed()));
-  dict.insert("rng", rng);
-  if (absl::Status st = checkpoint::WriteTorchFile(path, dict); !st.ok()) return st;
-  latest_written = path;
-  return absl::OkStatus();
+absl::Status Trainer::Impl::NonFiniteLoss(const TrainStepResult& r, int64_t itr,
+                                          double last_finite_loss) const {
+  std::string last_good = checkpoints->latest_written();
+  if (last_good.empty()) last_good = checkpoints->resumed_from();
+  if (last_good.empty()) last_good = "(none written yet)";
+  return absl::InternalError(absl::StrFormat(
+      "loss is %f at epoch %d, itr %d (global step %d), lr %.3e; last finite loss %.5f. "
+      "Stopped without stepping or saving; the last good checkpoint is %s",
+      r.loss, state.epoch + 1, itr, state.global_step + 1, r.lr, last_finite_loss, last_good));
 }
 
 absl::StatusOr<TrainSummary> Trainer::Impl::Run() {
-  std::error_code ec;
-  fs::create_directories(folder, ec);
-  if (ec) return absl::InternalError(absl::StrCat("cannot create logging.folder ", folder, ": ", ec.message()));
-  if (rank == 0) {
-    if (absl::Status s = WriteFileAtomically((fs::path(folder) / "params-ijepa.pbtxt").string(),
-                                             ConfigToText(config));
-        !s.ok()) {
-      return s;
-    }
-    // Which training images a subset run (data.low_shot_*, data.holdout_per_class) used, by index
-    // into the split's files: the subset is a function of the config, but a list is what other
-    // tools (and people) can read.
-    if (const auto* subset = dynamic_cast<const data::SubsetDataset*>(dataset.get())) {
-      std::string lines;
-      for (int64_t i : subset->indices()) absl::StrAppend(&lines, i, "\n");
-      if (absl::Status s = WriteFileAtomically((fs::path(folder) / "train_subset.txt").string(), lines);
-          !s.ok()) {
-        return s;
-      }
-    }
-  }
-  std::vector<StepRecord> history;
-  auto csv = CsvLog::Open((fs::path(folder) / absl::StrCat(tag, "_r", rank, ".csv")).string(),
-                          resumed(), state.global_step, ipe, &history);
-  if (!csv.ok()) return csv.status();
-  std::vector<double> curve;
-  for (const StepRecord& r : history) curve.push_back(r.loss);
-  const std::string svg_path = (fs::path(folder) / (tag + "-loss.svg")).string();
-
-  const OptimizationConfig& o = config.optimization();
-  const int64_t epochs = o.epochs();
+  const int64_t epochs = config.optimization().epochs();
   int64_t total_steps = epochs * ipe;
-  if (o.max_steps() > 0) total_steps = std::min<int64_t>(total_steps, o.max_steps());
-  const int64_t images_per_step = static_cast<int64_t>(config.data().batch_size()) * world_size;
+  if (config.optimization().max_steps() > 0) {
+    total_steps = std::min<int64_t>(total_steps, config.optimization().max_steps());
+  }
+  auto logger = OpenLogger(total_steps);
+  if (!logger.ok()) return logger.status();
+  RunLogger& log = **logger;
 
   TrainSummary summary;
   summary.start_step = state.global_step;
   summary.iterations_per_epoch = ipe;
-  encoder->train();
-  predictor->train();
-  target_encoder->train();  // as the official code; no dropout at the default rates either way
+  models.encoder->train();
+  models.predictor->train();
+  models.target_encoder->train();  // as the official code; no dropout at the default rates
+  if (!checkpoints->resumed_from().empty()) {
+    log.Print(absl::StrFormat("resumed from %s at epoch %d, itr %d (step %d of %d)",
+                              checkpoints->resumed_from(), state.epoch + 1, state.itr,
+                              state.global_step, total_steps));
+  }
+  log.Print(absl::StrFormat(
+      "training %s (%d-dim, grid %dx%d) on %s: %d epochs x %d steps, batch %d x %d rank(s)",
+      config.meta().model_name(), models.encoder->embed_dim(), models.encoder->grid_h(),
+      models.encoder->grid_w(), device.str(), epochs, ipe, config.data().batch_size(),
+      world_size));
 
   double last_finite_loss = std::numeric_limits<double>::quiet_NaN();
-  double interval_seconds = 0;
-  int64_t interval_steps = 0, interval_images = 0;
-  FeatureWindow feature_window(config.logging().rankme_window());
   const auto loop_start = Clock::now();
   bool stop = state.global_step >= total_steps;
-  if (resumed()) {
-    Print(absl::StrFormat("resumed from %s at epoch %d, itr %d (step %d of %d)", resumed_from,
-                          state.epoch + 1, state.itr, state.global_step, total_steps));
-  }
-  Print(absl::StrFormat("training %s (%d-dim, grid %dx%d) on %s: %d epochs x %d steps, batch %d x %d rank(s)",
-                        config.meta().model_name(), encoder->embed_dim(), encoder->grid_h(),
-                        encoder->grid_w(), device.str(), epochs, ipe, config.data().batch_size(),
-                        world_size));
-
   while (!stop && state.epoch < epochs) {
-    const int64_t epoch = state.epoch;
-    loader->StartEpoch(epoch, state.itr);
+    loader->StartEpoch(state.epoch, state.itr);
     while (!stop) {
       const auto step_start = Clock::now();
       auto next = loader->Next();
@@ -335,135 +161,57 @@ absl::StatusOr<TrainSummary> Trainer::Impl::Run() {
       if (!next->has_value()) break;
       data::Batch& batch = **next;
       const int64_t itr = batch.batch_index;
-      const int64_t step = state.global_step;  // 0-based index of this step
       TORCH_CHECK(batch.masks.has_value(), "data loader returned a batch without masks");
       const masking::MaskTensors masks = masking::ToMaskTensors(*batch.masks, device);
       const torch::Tensor images = batch.images.to(device, /*non_blocking=*/true);
-      const double mask_a = static_cast<double>(masks.context[0].size(1));
-      const double mask_b = static_cast<double>(masks.targets[0].size(1));
-      const bool log_now = itr % config.logging().log_freq() == 0;
-      const TrainStepResult result = train_step->Run(images, masks, step, log_now);
-      feature_window.Add(result.pooled_targets);
-      const double loss_value = result.loss, lr = result.lr, wd = result.wd;
-      if (!result.stepped) {
-        return absl::InternalError(absl::StrFormat(
-            "loss is %f at epoch %d, itr %d (global step %d), lr %.3e; last finite loss %.5f. "
-            "Stopped without stepping or saving; the last good checkpoint is %s",
-            loss_value, epoch + 1, itr, step + 1, lr, last_finite_loss,
-            latest_written.empty() ? (resumed() ? resumed_from : "(none written yet)") : latest_written));
-      }
-      last_finite_loss = loss_value;
-      const GradStats& grad_stats = result.grad_stats;
-
-      const double step_seconds = Seconds(Clock::now() - step_start);
-      state.global_step = step + 1;
+      const TrainStepResult result =
+          train_step->Run(images, masks, state.global_step, log.LogNow(itr));
+      if (!result.stepped) return NonFiniteLoss(result, itr, last_finite_loss);
+      last_finite_loss = result.loss;
+      state.global_step += 1;
       state.itr = itr + 1;
-      state.epoch_loss_sum += loss_value;
+      state.epoch_loss_sum += result.loss;
       state.epoch_loss_count += 1;
-      summary.losses.push_back(loss_value);
-      curve.push_back(loss_value);
-      interval_seconds += step_seconds;
-      interval_steps += 1;
-      interval_images += images_per_step;
-      stop = state.global_step >= total_steps;
-      // RankMe costs an SVD of the window: logged steps only.
-      const double rankme = log_now || stop ? EffectiveRank(feature_window.Rows())
-                                            : std::numeric_limits<double>::quiet_NaN();
-      const int64_t rankme_max = std::min(feature_window.size(), encoder->embed_dim());
+      summary.losses.push_back(result.loss);
       summary.prediction_std = result.prediction_std;
-      if (!std::isnan(rankme)) summary.relative_rankme = rankme / static_cast<double>(rankme_max);
-      if (absl::Status s = csv->Append({epoch + 1, itr, loss_value, mask_a, mask_b,
-                                        static_cast<int64_t>(std::llround(step_seconds * 1000)),
-                                        rankme, result.prediction_std});
-          !s.ok()) {
-        return s;
-      }
-      if (log_now || stop) {
-        ProgressInfo p;
-        p.epoch = epoch + 1;
-        p.epochs = epochs;
-        p.itr = itr;
-        p.iterations_per_epoch = ipe;
-        p.step = state.global_step;
-        p.total_steps = total_steps;
-        p.loss = loss_value;
-        p.avg_loss = state.epoch_loss_sum / static_cast<double>(state.epoch_loss_count);
-        p.lr = lr;
-        p.wd = wd;
-        p.mask_a = mask_a;
-        p.mask_b = mask_b;
-        p.images_per_second = interval_images / std::max(interval_seconds, 1e-9);
-        p.ms_per_step = 1000.0 * interval_seconds / std::max<int64_t>(interval_steps, 1);
-        p.eta_seconds = (total_steps - state.global_step) * p.ms_per_step / 1000.0;
-        p.rankme = rankme;
-        p.rankme_max = rankme_max;
-        p.pred_std = result.prediction_std;
-        Print(FormatProgress(p));
-        const double warn_below = config.logging().rankme_warn_fraction();
-        if (feature_window.size() == feature_window.capacity() &&
-            rankme < warn_below * static_cast<double>(rankme_max)) {
-          Print(absl::StrFormat(
-              "WARNING: RankMe %.1f is %.1f%% of its maximum %d, below logging.rankme_warn_fraction "
-              "%.2f: the target features are collapsing (docs/training.md, \"Collapse signals\")",
-              rankme, 100.0 * rankme / static_cast<double>(rankme_max), rankme_max, warn_below));
-        }
-        if (log_now) {
-          Print(absl::StrFormat("  grad_stats: [%.2e %.2e] (%.2e, %.2e)", grad_stats.first_layer,
-                                grad_stats.last_layer, grad_stats.min, grad_stats.max));
-        }
-        interval_seconds = 0;
-        interval_steps = interval_images = 0;
-      }
-      const int64_t every = config.logging().checkpoint_every_steps();
-      const bool epoch_done = state.itr >= ipe;
-      if (!epoch_done && (stop || (every > 0 && state.global_step % every == 0))) {
-        if (absl::Status s = SaveCheckpoint(LatestPath(), state,
-                                            state.epoch_loss_sum / state.epoch_loss_count);
-            !s.ok()) {
-          return s;
-        }
+      stop = state.global_step >= total_steps;
+
+      StepContext context;
+      context.epoch = state.epoch;
+      context.itr = itr;
+      context.global_step = state.global_step;
+      context.avg_loss = EpochMeanLoss(state);
+      context.mask_a = static_cast<double>(masks.context[0].size(1));
+      context.mask_b = static_cast<double>(masks.targets[0].size(1));
+      context.seconds = Seconds(Clock::now() - step_start);
+      context.last = stop;
+      if (absl::Status s = log.Step(context, result); !s.ok()) return s;
+      if (state.itr < ipe) {
+        if (absl::Status s = checkpoints->AfterStep(state, stop); !s.ok()) return s;
       }
     }
     if (state.itr >= ipe) {
-      // Epoch finished: official save_checkpoint(epoch + 1).
-      const double epoch_loss =
-          state.epoch_loss_count > 0 ? state.epoch_loss_sum / state.epoch_loss_count : 0.0;
+      const int64_t epoch = state.epoch;
+      const double epoch_loss = EpochMeanLoss(state);
       summary.last_epoch_loss = epoch_loss;
-      ResumeState done;
-      done.epoch = epoch + 1;
-      done.global_step = state.global_step;
-      state = done;
-      Print(absl::StrFormat("epoch %d/%d done: avg. loss %.5f", epoch + 1, epochs, epoch_loss));
-      if (absl::Status s = SaveCheckpoint(LatestPath(), state, epoch_loss); !s.ok()) return s;
-      if ((epoch + 1) % config.logging().checkpoint_freq() == 0) {
-        const std::string ep_path =
-            (fs::path(folder) / absl::StrCat(tag, "-ep", epoch + 1, ".pth.tar")).string();
-        if (absl::Status s = SaveCheckpoint(ep_path, state, epoch_loss); !s.ok()) return s;
-        latest_written = LatestPath();
-      }
-      if (rank == 0) {
-        if (absl::Status s = WriteLossCurveSvg(svg_path, curve, absl::StrCat(tag, ": ", config.meta().model_name(), " I-JEPA loss"));
-            !s.ok()) {
-          return s;
-        }
-      }
+      state = ResumeState{epoch + 1, /*itr=*/0, state.global_step};
+      if (absl::Status s = checkpoints->AfterEpoch(state, epoch_loss); !s.ok()) return s;
+      if (absl::Status s = log.EpochDone(epoch, epoch_loss); !s.ok()) return s;
     } else if (state.epoch_loss_count > 0) {
-      summary.last_epoch_loss = state.epoch_loss_sum / state.epoch_loss_count;
+      summary.last_epoch_loss = EpochMeanLoss(state);
     }
   }
-  if (rank == 0 && !curve.empty()) {
-    if (absl::Status s = WriteLossCurveSvg(svg_path, curve, absl::StrCat(tag, ": ", config.meta().model_name(), " I-JEPA loss"));
-        !s.ok()) {
-      return s;
-    }
-  }
+  if (absl::Status s = log.WriteLossCurve(); !s.ok()) return s;
+  summary.relative_rankme = log.relative_rankme();
   summary.steps = state.global_step;
   summary.epochs_completed = state.epoch;
   summary.seconds = Seconds(Clock::now() - loop_start);
-  const int64_t run_steps = state.global_step - summary.start_step;
+  const int64_t images_per_step = static_cast<int64_t>(config.data().batch_size()) * world_size;
   summary.images_per_second =
-      summary.seconds > 0 ? run_steps * images_per_step / summary.seconds : 0.0;
-  summary.latest_checkpoint = latest_written;
+      summary.seconds > 0
+          ? (state.global_step - summary.start_step) * images_per_step / summary.seconds
+          : 0.0;
+  summary.latest_checkpoint = checkpoints->latest_written();
   return summary;
 }
 
@@ -491,11 +239,11 @@ absl::StatusOr<TrainSummary> Trainer::Run() {
   }
 }
 
-models::VisionTransformer& Trainer::encoder() { return impl_->encoder; }
-models::VisionTransformer& Trainer::target_encoder() { return impl_->target_encoder; }
-models::VisionTransformerPredictor& Trainer::predictor() { return impl_->predictor; }
+models::VisionTransformer& Trainer::encoder() { return impl_->models.encoder; }
+models::VisionTransformer& Trainer::target_encoder() { return impl_->models.target_encoder; }
+models::VisionTransformerPredictor& Trainer::predictor() { return impl_->models.predictor; }
 int64_t Trainer::iterations_per_epoch() const { return impl_->ipe; }
 int64_t Trainer::global_step() const { return impl_->state.global_step; }
-std::string Trainer::LatestCheckpointPath() const { return impl_->LatestPath(); }
+std::string Trainer::LatestCheckpointPath() const { return impl_->checkpoints->LatestPath(); }
 
 }  // namespace ijepa::training

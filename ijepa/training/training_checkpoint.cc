@@ -1,5 +1,10 @@
 #include "ijepa/training/training_checkpoint.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/core/Generator.h>
+
+#include <mutex>
+
 #include "absl/strings/str_cat.h"
 #include "ijepa/checkpoint/state_dict.h"
 
@@ -97,6 +102,35 @@ absl::StatusOr<ResumeState> RestoreTrainingCheckpoint(const c10::IValue& file, c
                                                    " out of range"));
   }
   return s;
+}
+
+c10::impl::GenericDict RngStateDict(uint64_t seed) {
+  auto rng = c10::impl::GenericDict(c10::StringType::get(), c10::AnyType::get());
+  {
+    at::Generator gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    rng.insert("torch_cpu", gen.get_state());
+  }
+  rng.insert("seed", static_cast<int64_t>(seed));
+  return rng;
+}
+
+absl::Status RestoreRngState(const c10::IValue& file, const std::string& path) {
+  const auto dict = file.toGenericDict();
+  auto it = dict.find(c10::IValue(std::string("rng")));
+  if (it == dict.end() || !it->value().isGenericDict()) return absl::OkStatus();
+  const auto rng = it->value().toGenericDict();
+  auto cpu = rng.find(c10::IValue(std::string("torch_cpu")));
+  if (cpu == rng.end() || !cpu->value().isTensor()) return absl::OkStatus();
+  try {
+    at::Generator gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(cpu->value().toTensor());
+  } catch (const c10::Error& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": rng.torch_cpu: ", e.what_without_backtrace()));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace ijepa::training

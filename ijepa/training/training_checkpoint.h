@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "ijepa/training/optimizer.h"
 
@@ -60,5 +61,14 @@ c10::impl::GenericDict TrainingCheckpointDict(const TrainingModules& modules, co
 absl::StatusOr<ResumeState> RestoreTrainingCheckpoint(const c10::IValue& file, const std::string& path,
                                                       const TrainingModules& modules,
                                                       int64_t iterations_per_epoch);
+
+// The `rng` extra: the default CPU generator's state (`torch_cpu`) and the run's `seed`. Masks and
+// augmentations are pure functions of (seed, epoch, batch / sample index, rank), so nothing else
+// random needs saving.
+c10::impl::GenericDict RngStateDict(uint64_t seed);
+
+// Sets the default CPU generator from `file`'s `rng.torch_cpu` when the file has one (official
+// files do not); errors name `path`.
+absl::Status RestoreRngState(const c10::IValue& file, const std::string& path);
 
 }  // namespace ijepa::training
