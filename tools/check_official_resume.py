@@ -28,7 +28,6 @@ import argparse
 import logging
 import math
 import os
-import re
 import sys
 import tempfile
 
@@ -41,52 +40,6 @@ def parse_args():
     p.add_argument("--no-train", action="store_true", help="only load; do not train on")
     p.add_argument("--threads", type=int, default=2)
     return p.parse_args()
-
-
-def parse_text_proto(text):
-    """The scalar and list fields of a text proto, as {"block.field": value}."""
-    fields, path = {}, []
-    for raw in text.splitlines():
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
-        if line.endswith("{"):
-            path.append(line[:-1].strip())
-            continue
-        if line == "}":
-            path.pop()
-            continue
-        m = re.match(r"(\w+)\s*:\s*(.+)$", line)
-        if not m:
-            continue
-        name, value = m.group(1), m.group(2).strip()
-
-        def scalar(v):
-            v = v.strip()
-            if v.startswith('"'):
-                return v.strip('"')
-            if v in ("true", "false"):
-                return v == "true"
-            try:
-                return int(v)
-            except ValueError:
-                try:
-                    return float(v)
-                except ValueError:
-                    return v
-        key = ".".join(path + [name])
-        if value.startswith("["):
-            fields[key] = [scalar(v) for v in value.strip("[]").split(",") if v.strip()]
-        elif key in fields:  # repeated field written one value per line
-            prev = fields[key]
-            fields[key] = (prev if isinstance(prev, list) else [prev]) + [scalar(value)]
-        else:
-            fields[key] = scalar(value)
-    return fields
-
-
-def strip(state):
-    return {k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()}
 
 
 def main():
@@ -105,8 +58,8 @@ def main():
     if ck["epoch"] < 1:
         sys.exit(f"{path}: epoch {ck['epoch']}: written inside the first epoch; the official code "
                  "resumes at epoch starts and would legitimately start at 0")
-    cfg = parse_text_proto(ck.get("config", ""))
-    enc, pred = strip(ck["encoder"]), strip(ck["predictor"])
+    cfg = harness.parse_text_proto(ck.get("config", ""))
+    enc, pred = harness.strip_ddp_prefix(ck["encoder"]), harness.strip_ddp_prefix(ck["predictor"])
     dim, chans, patch, _ = enc["patch_embed.proj.weight"].shape
     grid = math.isqrt(enc["pos_embed"].shape[1])
     crop = grid * patch

@@ -87,10 +87,6 @@ def clone_state(module):
     return {k: v.detach().clone() for k, v in module.state_dict().items()}
 
 
-def strip_ddp_prefix(state):
-    return {k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()}
-
-
 def main():
     args = parse_args()
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -230,9 +226,9 @@ def main():
         "expected_wd": [float(x) for x in record["wd"]],
         "expected_momentum": [float(x) for x in record["momentum"]],
         "expected_final": {
-            "encoder": strip_ddp_prefix(final["encoder"]),
-            "predictor": strip_ddp_prefix(final["predictor"]),
-            "target_encoder": strip_ddp_prefix(final["target_encoder"]),
+            "encoder": harness.strip_ddp_prefix(final["encoder"]),
+            "predictor": harness.strip_ddp_prefix(final["predictor"]),
+            "target_encoder": harness.strip_ddp_prefix(final["target_encoder"]),
             "opt": final["opt"],
         },
     }

@@ -32,7 +32,6 @@ import argparse
 import functools
 import gzip
 import os
-import re
 import sys
 import tempfile
 import time
@@ -51,44 +50,14 @@ def parse_args():
     return p.parse_args()
 
 
-def read_text_proto(path):
-    """The protobuf text format our binaries write: `section {`, `field: value`, `}`.
-
-    Repeated fields appear once per value and become lists; scalars stay single values.
-    """
-    root, stack = {}, []
-    node = root
-    with open(path) as f:
-        for number, raw in enumerate(f, 1):
-            line = raw.split("#", 1)[0].strip()
-            if not line:
-                continue
-            if line.endswith("{"):
-                child = {}
-                node.setdefault(line[:-1].strip(), []).append(child)
-                stack.append(node)
-                node = child
-            elif line == "}":
-                node = stack.pop()
-            else:
-                m = re.fullmatch(r"(\w+)\s*:\s*(.+)", line)
-                if not m:
-                    sys.exit(f"{path}:{number}: cannot read '{line}'")
-                value = m.group(2)
-                if value.startswith('"'):
-                    value = value[1:-1]
-                elif value in ("true", "false"):
-                    value = value == "true"
-                else:
-                    try:
-                        value = float(value) if re.search(r"[.eE]", value) else int(value)
-                    except ValueError:
-                        pass  # an enum name
-                node.setdefault(m.group(1), []).append(value)
-
-    def collapse(d):
-        return {k: (collapse(v[0]) if isinstance(v[0], dict) else v) for k, v in d.items()}
-    return collapse(root)
+def by_section(fields):
+    """{"data.batch_size": 32, ...} (official_harness.parse_text_proto) as
+    {"data": {"batch_size": [32]}, ...}: every value a list, so repeated fields read alike."""
+    out = {}
+    for key, value in fields.items():
+        section, _, name = key.rpartition(".")
+        out.setdefault(section, {})[name] = value if isinstance(value, list) else [value]
+    return out
 
 
 def read_idx(path):
@@ -127,7 +96,10 @@ def first(section, key, default=None):
 
 def main():
     args = parse_args()
-    run = read_text_proto(os.path.join(args.run, "params-ijepa.pbtxt"))
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import official_harness as harness
+    with open(os.path.join(args.run, "params-ijepa.pbtxt")) as f:
+        run = by_section(harness.parse_text_proto(f.read()))
     data, mask, meta, opt = run["data"], run["mask"], run["meta"], run["optimization"]
     if first(data, "dataset") != "IDX":
         sys.exit("--run: only data.dataset IDX (Fashion-MNIST) is supported")
@@ -136,8 +108,6 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     work = tempfile.mkdtemp(prefix="official_fmnist_")
 
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import official_harness as harness
     torch, train, vit = harness.import_official(args.official)
     import torchvision.transforms as T
     import src.datasets.imagenet1k as imagenet1k

@@ -18,6 +18,7 @@ and python3-yaml.
 
 import functools
 import os
+import re
 import sys
 import time
 
@@ -125,3 +126,50 @@ def official_config(folder, model, crop, patch, batch, pred_depth, pred_dim, epo
                          "final_lr": final_lr},
         "logging": {"folder": folder, "write_tag": "jepa"},
     }
+
+
+def parse_text_proto(text):
+    """The scalar and list fields of a text proto, as {"block.field": value}."""
+    fields, path = {}, []
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if line.endswith("{"):
+            path.append(line[:-1].strip())
+            continue
+        if line == "}":
+            path.pop()
+            continue
+        m = re.match(r"(\w+)\s*:\s*(.+)$", line)
+        if not m:
+            continue
+        name, value = m.group(1), m.group(2).strip()
+
+        def scalar(v):
+            v = v.strip()
+            if v.startswith('"'):
+                return v.strip('"')
+            if v in ("true", "false"):
+                return v == "true"
+            try:
+                return int(v)
+            except ValueError:
+                try:
+                    return float(v)
+                except ValueError:
+                    return v
+        key = ".".join(path + [name])
+        if value.startswith("["):
+            fields[key] = [scalar(v) for v in value.strip("[]").split(",") if v.strip()]
+        elif key in fields:  # repeated field written one value per line
+            prev = fields[key]
+            fields[key] = (prev if isinstance(prev, list) else [prev]) + [scalar(value)]
+        else:
+            fields[key] = scalar(value)
+    return fields
+
+
+def strip_ddp_prefix(state):
+    """A state dict without DistributedDataParallel's `module.` key prefix."""
+    return {k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()}
