@@ -8,7 +8,12 @@
 #include <string>
 
 #include "ijepa/checkpoint/torch_file.h"
+#include "ijepa/models/model_options.h"
+#include "ijepa/models/predictor.h"
+#include "ijepa/models/vision_transformer.h"
+#include "ijepa/training/optimizer.h"
 #include "ijepa/training/replay.h"
+#include "ijepa/training/training_checkpoint.h"
 
 namespace ijepa::training {
 namespace {
@@ -32,6 +37,16 @@ Fixtures Read() {
   return f;
 }
 
+// A list of ints, however it was built (the reader gives generic lists, the writer int lists).
+std::vector<int64_t> Ids(const c10::IValue& list) {
+  std::vector<int64_t> ids;
+  for (const c10::IValue& v : list.toListRef()) ids.push_back(v.toInt());
+  return ids;
+}
+
+// Python writes 0 for an int and 0.04 for a float; both are numbers to the official loader.
+double Number(const c10::IValue& v) { return v.isDouble() ? v.toDouble() : static_cast<double>(v.toInt()); }
+
 TEST(OfficialResumeTest, TheOfficialCheckpointHasTheOfficialLayout) {
   const Fixtures f = Read();
   const auto dict = f.checkpoint.toGenericDict();
@@ -44,6 +59,77 @@ TEST(OfficialResumeTest, TheOfficialCheckpointHasTheOfficialLayout) {
     sizes.push_back(static_cast<int64_t>(g.toGenericDict().at("params").toList().size()));
   }
   EXPECT_EQ(sizes, (std::vector<int64_t>{10, 12, 19, 20}));
+}
+
+// The other direction, inside `bazel test`: what this project writes for the same state is what
+// the official train.py wrote, entry for entry (state-dict keys with `module.` in the official
+// order, AdamW groups with the same members, ids, hyper-parameters and state), so the official
+// load_checkpoint reads it as it reads its own file (tools/check_official_resume.py runs that on
+// a real pretrain checkpoint).
+TEST(OfficialResumeTest, OurCheckpointOfTheSameStateIsTheOfficialFileEntryForEntry) {
+  const Fixtures f = Read();
+  const auto official = f.checkpoint.toGenericDict();
+  // The fixture's architecture (tools/make_training_fixture.py --embed-dim 16 --depth 2
+  // --num-heads 2 --crop 24 --patch 4 --pred-depth 2 --pred-dim 8).
+  models::VisionTransformerOptions e;
+  e.img_size = 24;
+  e.patch_size = 4;
+  e.embed_dim = 16;
+  e.depth = 2;
+  e.num_heads = 2;
+  models::VisionTransformer encoder(e), target_encoder(e);
+  models::VisionTransformerPredictor predictor(models::PredictorForEncoder(e, 8, 2));
+  for (auto& p : target_encoder->parameters()) p.set_requires_grad(false);
+  PretrainOptimizer optimizer(*encoder, *predictor);
+  const TrainingModules modules{encoder.get(), predictor.get(), target_encoder.get(), &optimizer};
+  auto state = RestoreTrainingCheckpoint(f.checkpoint, kCheckpoint, modules, 2);
+  ASSERT_TRUE(state.ok()) << state.status();
+  CheckpointInfo info;
+  info.batch_size = official.at("batch_size").toInt();
+  info.world_size = official.at("world_size").toInt();
+  info.lr = Number(official.at("lr"));
+  info.loss = Number(official.at("loss"));
+  info.iterations_per_epoch = 2;
+  const auto ours = TrainingCheckpointDict(modules, *state, info);
+
+  for (const char* key : {"encoder", "predictor", "target_encoder"}) {
+    const auto a = ours.at(key).toGenericDict(), b = official.at(key).toGenericDict();
+    ASSERT_EQ(a.size(), b.size()) << key;
+    for (auto ia = a.begin(), ib = b.begin(); ia != a.end(); ++ia, ++ib) {
+      ASSERT_EQ(ia->key().toStringRef(), ib->key().toStringRef()) << key;  // names and order
+      EXPECT_TRUE(at::equal(ia->value().toTensor(), ib->value().toTensor())) << ia->key().toStringRef();
+    }
+  }
+  for (const char* key : {"epoch", "batch_size", "world_size"}) {
+    EXPECT_EQ(ours.at(key).toInt(), official.at(key).toInt()) << key;
+  }
+  EXPECT_TRUE(ours.at("scaler").isNone());
+
+  const auto opt_a = ours.at("opt").toGenericDict(), opt_b = official.at("opt").toGenericDict();
+  const auto groups_a = opt_a.at("param_groups").toList(), groups_b = opt_b.at("param_groups").toList();
+  ASSERT_EQ(groups_a.size(), groups_b.size());
+  for (size_t g = 0; g < groups_a.size(); ++g) {
+    const auto ga = groups_a.get(g).toGenericDict(), gb = groups_b.get(g).toGenericDict();
+    EXPECT_EQ(Ids(ga.at("params")), Ids(gb.at("params"))) << "group " << g;
+    EXPECT_EQ(ga.contains("WD_exclude"), gb.contains("WD_exclude")) << "group " << g;
+    for (const char* h : {"weight_decay", "eps"}) {
+      EXPECT_DOUBLE_EQ(Number(ga.at(h)), Number(gb.at(h))) << "group " << g << " " << h;
+    }
+    // Every official hyper-parameter key is present (opt.load_state_dict copies them).
+    for (const auto& item : gb) {
+      EXPECT_TRUE(ga.contains(item.key())) << "group " << g << " lacks " << item.key().toStringRef();
+    }
+  }
+  const auto state_a = opt_a.at("state").toGenericDict(), state_b = opt_b.at("state").toGenericDict();
+  ASSERT_EQ(state_a.size(), state_b.size());
+  for (const auto& item : state_b) {
+    ASSERT_TRUE(state_a.contains(item.key())) << "no AdamW state for id " << item.key().toInt();
+    const auto sa = state_a.at(item.key()).toGenericDict(), sb = item.value().toGenericDict();
+    for (const char* m : {"exp_avg", "exp_avg_sq", "step"}) {
+      EXPECT_TRUE(at::equal(sa.at(m).toTensor(), sb.at(m).toTensor()))
+          << "id " << item.key().toInt() << " " << m;
+    }
+  }
 }
 
 TEST(OfficialResumeTest, ResumesTheOfficialCheckpointAndContinuesItsSteps) {
