@@ -2,7 +2,7 @@
 """Writes the test fixtures of //ijepa/checkpoint with Debian's python3-torch.
 
 Run by hand from the repository root (never part of the build):
-    /usr/bin/python3 tools/make_checkpoint_fixtures.py ijepa/checkpoint/testdata
+    /usr/bin/python3 tools/make_checkpoint_fixtures.py --official=/path/to/ijepa ijepa/checkpoint/testdata
     /usr/bin/python3 tools/make_checkpoint_fixtures.py --big vit_huge14_224 /tmp/vith14.pth.tar
 (the second writes a full-size official-layout file with random weights, for measurements).
 
@@ -11,7 +11,8 @@ Every tensor value follows a formula the C++ tests recompute exactly:
 for element i (row-major over the tensor's logical shape) of the k-th tensor; the values are
 exactly representable in float16, bfloat16, float32 and float64. Files:
   official_shapes.txt     key and shape of every state-dict entry of the official ViT-H/14,
-                          ViT-H/16-448 and ViT-g/16 checkpoints (encoder and predictor).
+                          ViT-H/16-448 and ViT-g/16 checkpoints (encoder and predictor), from the
+                          official model classes (--official).
   official_tiny.pth.tar   a tiny I-JEPA encoder/predictor saved exactly as the official
                           save_checkpoint does (DDP `module.` prefixes, OrderedDict state dicts with
                           _metadata, AdamW state with int keys, scaler None).
@@ -34,9 +35,11 @@ import zipfile
 import torch
 import torch.nn as nn
 
-# The official I-JEPA module structure (src/models/vision_transformer.py), parameterised; the
-# tiny size is what the tests load, the official sizes give official_shapes.txt (built on the meta
-# device, so ViT-g costs nothing). Only names and shapes matter here.
+# The official I-JEPA module structure (src/models/vision_transformer.py), parameterised, for the
+# file-format fixtures (official_tiny.pth.tar and the files derived from it) and --big: only names,
+# shapes and the official save_checkpoint's pickle layout matter there, not values (they follow
+# the formula). official_shapes.txt, which the C++ models are checked against, comes from the
+# official classes themselves (official_shapes below).
 IMG, PATCH, CHANS, DIM, DEPTH, HEADS = 8, 4, 3, 8, 2, 2
 PRED_DIM, PRED_DEPTH = 4, 1
 
@@ -102,15 +105,31 @@ class VisionTransformerPredictor(nn.Module):
         self.predictor_proj = nn.Linear(pred_dim, dim, bias=True, device=device)
 
 
-def official_shapes():
-    """Lines 'model section key d0xd1...' for the official checkpoints' state dicts (no prefix)."""
+# name -> (official model, img_size, patch_size, pred_emb_dim, pred_depth) of the official configs.
+OFFICIAL_CHECKPOINTS = {
+    'vit_huge14_224': ('vit_huge', 224, 14, 384, 12),
+    'vit_huge16_448': ('vit_huge', 448, 16, 384, 12),
+    'vit_giant16_224': ('vit_giant', 224, 16, 384, 16),
+}
+
+
+def official_shapes(official):
+    """Lines 'model section key d0xd1...' for the official checkpoints' state dicts (no prefix),
+    from the official model classes themselves (facebookresearch/ijepa, imported from `official`).
+    Builds each model on the CPU (ViT-g: about 5 GB of memory for a minute)."""
+    sys.path.insert(0, os.path.abspath(official))
+    import src.models.vision_transformer as vit
     lines = []
-    for name, (img, patch, dim, depth, mlp_ratio, pred_dim, pred_depth) in OFFICIAL_MODELS.items():
-        encoder = VisionTransformer(img, patch, dim, depth, mlp_ratio, device='meta')
-        predictor = VisionTransformerPredictor(img, patch, dim, pred_dim, pred_depth, device='meta')
-        for section, model in (('encoder', encoder), ('predictor', predictor)):
-            for key, t in model.state_dict().items():
+    for name, (model, img, patch, pred_dim, pred_depth) in OFFICIAL_CHECKPOINTS.items():
+        with torch.no_grad():
+            encoder = vit.__dict__[model](img_size=[img], patch_size=patch)
+            predictor = vit.vit_predictor(
+                num_patches=encoder.patch_embed.num_patches, embed_dim=encoder.embed_dim,
+                predictor_embed_dim=pred_dim, depth=pred_depth, num_heads=encoder.num_heads)
+        for section, module in (('encoder', encoder), ('predictor', predictor)):
+            for key, t in module.state_dict().items():
                 lines.append('%s %s %s %s' % (name, section, key, 'x'.join(str(d) for d in t.shape)))
+        del encoder, predictor
     return '\n'.join(lines) + '\n'
 
 
@@ -276,7 +295,12 @@ def main():
     if len(sys.argv) == 4 and sys.argv[1] == '--big':
         big_checkpoint(sys.argv[2], sys.argv[3])
         return
-    out = sys.argv[1] if len(sys.argv) > 1 else 'ijepa/checkpoint/testdata'
+    args = [a for a in sys.argv[1:] if not a.startswith('--official=')]
+    officials = [a[len('--official='):] for a in sys.argv[1:] if a.startswith('--official=')]
+    if not officials:
+        sys.exit('--official=DIR (a facebookresearch/ijepa checkout) is required: official_shapes.txt '
+                 'comes from its model classes')
+    out = args[0] if args else 'ijepa/checkpoint/testdata'
     os.makedirs(os.path.join(out, 'corpus'), exist_ok=True)
 
     def save(name, obj, **kwargs):
@@ -291,7 +315,7 @@ def main():
         with open(os.path.join(out, name), 'wb') as f:
             f.write(data)
 
-    write('official_shapes.txt', official_shapes().encode())
+    write('official_shapes.txt', official_shapes(officials[0]).encode())
     official = save('official_tiny.pth.tar', official_checkpoint())
     tensors = save('tensors.pt', tensors_file())
     save('legacy.pt', {'w': formula(0, (2, 2))}, _use_new_zipfile_serialization=False)
