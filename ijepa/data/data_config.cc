@@ -1,7 +1,9 @@
 #include "ijepa/data/data_config.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <numeric>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -244,9 +246,12 @@ absl::StatusOr<std::shared_ptr<Dataset>> OpenDataset(const DataConfig& config, s
       return absl::InvalidArgumentError("data.dataset: unknown kind");
   }
   if (!train) return dataset;
-  // Indices into the split's files: the holdout, or the rest of the split and then its low-shot
-  // selection. One SubsetDataset of split indices, so its indices() name the files' images.
-  std::vector<int64_t> kept;
+  const bool low_shot = config.low_shot_per_class() > 0 || config.low_shot_percent() > 0;
+  if (config.holdout_per_class() == 0 && !low_shot) return dataset;
+  // Positions in the split's files: the holdout, or the rest of the split and then its low-shot
+  // selection. One SubsetDataset of file positions, so its indices() name the files' images.
+  std::vector<int64_t> kept(dataset->size());
+  std::iota(kept.begin(), kept.end(), 0);
   if (config.holdout_per_class() > 0) {
     auto held = BalancedSubset(dataset->labels(), config.holdout_per_class(), 0.0,
                                config.holdout_seed(), SampleRng::kHoldoutStream);
@@ -256,29 +261,20 @@ absl::StatusOr<std::shared_ptr<Dataset>> OpenDataset(const DataConfig& config, s
     if (holdout) return std::make_shared<SubsetDataset>(std::move(dataset), *std::move(held));
     std::vector<bool> is_held(dataset->size(), false);
     for (int64_t i : *held) is_held[i] = true;
-    for (int64_t i = 0; i < dataset->size(); ++i) {
-      if (!is_held[i]) kept.push_back(i);
-    }
+    kept.erase(std::remove_if(kept.begin(), kept.end(), [&](int64_t i) { return is_held[i]; }),
+               kept.end());
   }
-  if (config.low_shot_per_class() > 0 || config.low_shot_percent() > 0) {
-    std::vector<int64_t> labels = dataset->labels();
-    if (!kept.empty()) {
-      labels.clear();
-      for (int64_t i : kept) labels.push_back(dataset->labels()[i]);
-    }
+  if (low_shot) {
+    std::vector<int64_t> labels;
+    labels.reserve(kept.size());
+    for (int64_t i : kept) labels.push_back(dataset->labels()[i]);
     auto chosen = BalancedSubset(labels, config.low_shot_per_class(),
                                  config.low_shot_percent() / 100.0, config.low_shot_seed());
     if (!chosen.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("data.low_shot_*: ", chosen.status().message()));
     }
-    if (!kept.empty()) {
-      for (int64_t& i : *chosen) i = kept[i];
-    }
+    for (int64_t& i : *chosen) i = kept[i];
     kept = *std::move(chosen);
-  }
-  if (kept.empty() && config.holdout_per_class() == 0 &&
-      config.low_shot_per_class() == 0 && config.low_shot_percent() == 0) {
-    return dataset;
   }
   return std::make_shared<SubsetDataset>(std::move(dataset), std::move(kept));
 }

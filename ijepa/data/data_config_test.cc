@@ -150,6 +150,10 @@ TEST(OpenDatasetTest, HoldoutIsABalancedPartOfTheTrainingSplitThatTrainNeverSees
     EXPECT_EQ(std::count(held.begin(), held.end(), i), 0) << i;
   }
   EXPECT_EQ(indices(config, "holdout"), held);  // the holdout ignores low_shot_*
+  // Every image held out: nothing is left to draw labels from (never a held-out image).
+  config.set_holdout_per_class(10);
+  EXPECT_TRUE(indices(config, "train").empty());
+  config.set_holdout_per_class(3);
 
   config.set_holdout_per_class(0);
   auto refused = OpenDataset(config, "holdout");
