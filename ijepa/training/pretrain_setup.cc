@@ -51,6 +51,19 @@ absl::StatusOr<std::unique_ptr<data::DataLoader>> MakePretrainLoader(
   return loader;
 }
 
+models::VisionTransformer MakeTargetEncoder(const models::VisionTransformerOptions& options,
+                                            const models::VisionTransformer& encoder,
+                                            const c10::Device& device) {
+  models::VisionTransformer target(options);
+  target->to(device);
+  torch::NoGradGuard no_grad;
+  const auto src = ParametersAndBuffers(*encoder);
+  const auto dst = ParametersAndBuffers(*target);
+  for (size_t i = 0; i < src.size(); ++i) dst[i].copy_(src[i]);
+  for (auto& p : target->parameters()) p.set_requires_grad(false);
+  return target;
+}
+
 absl::StatusOr<PretrainModels> MakePretrainModels(const PretrainConfig& config,
                                                   const c10::Device& device,
                                                   distributed::Communicator* communicator) {
@@ -72,16 +85,7 @@ absl::StatusOr<PretrainModels> MakePretrainModels(const PretrainConfig& config,
     communicator->Broadcast(ParametersAndBuffers(*m.encoder));
     communicator->Broadcast(ParametersAndBuffers(*m.predictor));
   }
-  // Constructed after the init above, so the default generator advances as it always has.
-  m.target_encoder = models::VisionTransformer(*encoder_options);
-  m.target_encoder->to(device);
-  {
-    torch::NoGradGuard no_grad;
-    const auto src = ParametersAndBuffers(*m.encoder);
-    const auto dst = ParametersAndBuffers(*m.target_encoder);
-    for (size_t i = 0; i < src.size(); ++i) dst[i].copy_(src[i]);
-  }
-  for (auto& p : m.target_encoder->parameters()) p.set_requires_grad(false);
+  m.target_encoder = MakeTargetEncoder(*encoder_options, m.encoder, device);
   return m;
 }
 

@@ -33,6 +33,13 @@ struct PretrainModels {
   models::VisionTransformerPredictor predictor{nullptr};
 };
 
+// The target encoder (official `copy.deepcopy(encoder)`): a VisionTransformer built from
+// `options` on `device`, holding `encoder`'s parameters and buffers, without gradients. Built
+// after the encoder's init, so the default generator advances as in the official run.
+models::VisionTransformer MakeTargetEncoder(const models::VisionTransformerOptions& options,
+                                            const models::VisionTransformer& encoder,
+                                            const c10::Device& device);
+
 // Official init_model after torch::manual_seed(config.seed()): encoder and predictor
 // re-initialised (models::ReinitializeLikeOfficialInitModel) on `device`, broadcast from rank 0
 // when `communicator` is given; the target encoder a copy of the encoder without gradients.

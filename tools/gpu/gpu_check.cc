@@ -34,6 +34,7 @@
 #include "ijepa/models/predictor.h"
 #include "ijepa/models/vision_transformer.h"
 #include "ijepa/training/optimizer.h"
+#include "ijepa/training/pretrain_setup.h"
 #include "ijepa/training/schedules.h"
 #include "ijepa/training/train_step.h"
 #include "ijepa/training/training_checkpoint.h"
@@ -76,15 +77,9 @@ Models BuildModels(const models::VisionTransformerOptions& options, int64_t pred
       models::PredictorForEncoder(options, pred_dim, pred_depth));
   models::ReinitializeLikeOfficialInitModel(*m.encoder);
   models::ReinitializeLikeOfficialInitModel(*m.predictor);
-  m.target_encoder = models::VisionTransformer(options);
   m.encoder->to(device);
   m.predictor->to(device);
-  m.target_encoder->to(device);
-  torch::NoGradGuard no_grad;
-  const auto src = m.encoder->parameters();
-  const auto dst = m.target_encoder->parameters();
-  for (size_t i = 0; i < src.size(); ++i) dst[i].copy_(src[i]);
-  for (auto& p : m.target_encoder->parameters()) p.set_requires_grad(false);
+  m.target_encoder = training::MakeTargetEncoder(options, m.encoder, device);
   return m;
 }
 
@@ -146,7 +141,8 @@ absl::Status CheckForward(torch::Device device) {
   const double diff = (actual - expected).abs().max().item<double>();
   std::printf("forward: vit_small/16 at 224, batch 4, float32, %s against cpu: max |diff| = %.3e\n",
               device.str().c_str(), diff);
-  if (!(diff <= 1e-4)) return absl::InternalError(absl::StrFormat("forward: difference %.3e > 1e-4", diff));
+  if (!(diff <= 1e-4))
+    return absl::InternalError(absl::StrFormat("forward: difference %.3e > 1e-4", diff));
   return absl::OkStatus();
 }
 
@@ -163,10 +159,10 @@ absl::Status CheckTrain(torch::Device device) {
   const int64_t total = warmup + steps;
   training::TrainStepOptions step_options;
   step_options.bf16_autocast = true;
-  training::TrainStep step(m.encoder, m.target_encoder, m.predictor, &optimizer,
-                           training::MakeTrainingSchedules(total, 0.1, 1, 1.0, 2e-4, 1e-3, 1e-6,
-                                                           0.04, 0.4, 0.996, 1.0),
-                           step_options);
+  training::TrainStep step(
+      m.encoder, m.target_encoder, m.predictor, &optimizer,
+      training::MakeTrainingSchedules(total, 0.1, 1, 1.0, 2e-4, 1e-3, 1e-6, 0.04, 0.4, 0.996, 1.0),
+      step_options);
   const int grid = crop / patch;
   const auto sampler = OfficialSampler(grid);
   const torch::Tensor images = torch::randn({batch, 3, crop, crop}).to(device);
@@ -179,7 +175,8 @@ absl::Status CheckTrain(torch::Device device) {
     const training::TrainStepResult r = step.Run(images, masks, i);  // syncs on the loss
     if (device.is_cuda()) torch::cuda::synchronize();
     const double s = std::chrono::duration<double>(Clock::now() - start).count();
-    if (!r.stepped) return absl::InternalError(absl::StrFormat("train: loss %f at step %d", r.loss, i));
+    if (!r.stepped)
+      return absl::InternalError(absl::StrFormat("train: loss %f at step %d", r.loss, i));
     loss = r.loss;
     if (i < warmup) continue;
     seconds += s;
@@ -190,12 +187,13 @@ absl::Status CheckTrain(torch::Device device) {
   }
   const double images_per_second = steps * batch / seconds;
   const double tflops = flops / seconds / 1e12;
-  std::printf("train: %s/%d at %d, predictor %dx%d, batch %d, bf16 autocast, %d steps after %d "
-              "warm-up: %.1f images/s, %.3f s/step, %.1f model TFLOP/s = %.1f%% of %.0f TFLOP/s; "
-              "last loss %.5f\n",
-              absl::GetFlag(FLAGS_model).c_str(), patch, crop, pred_depth, pred_dim, batch, steps,
-              warmup, images_per_second, seconds / steps, tflops,
-              100.0 * tflops / absl::GetFlag(FLAGS_peak_tflops), absl::GetFlag(FLAGS_peak_tflops), loss);
+  std::printf(
+      "train: %s/%d at %d, predictor %dx%d, batch %d, bf16 autocast, %d steps after %d "
+      "warm-up: %.1f images/s, %.3f s/step, %.1f model TFLOP/s = %.1f%% of %.0f TFLOP/s; "
+      "last loss %.5f\n",
+      absl::GetFlag(FLAGS_model).c_str(), patch, crop, pred_depth, pred_dim, batch, steps, warmup,
+      images_per_second, seconds / steps, tflops, 100.0 * tflops / absl::GetFlag(FLAGS_peak_tflops),
+      absl::GetFlag(FLAGS_peak_tflops), loss);
   if (device.is_cuda()) {
     std::printf("train: peak GPU memory not reported (no LibTorch C++ API for it)\n");
   }
@@ -212,10 +210,10 @@ absl::Status CheckProcessGroup(torch::Device device) {
   p.mutable_grad() = torch::full({1000}, 2.0, torch::TensorOptions().device(device));
   (*communicator)->AllReduceMeanGradients({p});
   const double grad = p.grad().sum().item<double>();
-  std::printf("nccl: world size 1 on %s (%s): all-reduce mean of 3.25 = %g, gradient bucket sum "
-              "%g (expected 2000)\n",
-              device.str().c_str(), device.is_cuda() ? "ProcessGroupNCCL" : "ProcessGroupGloo",
-              mean, grad);
+  std::printf(
+      "nccl: world size 1 on %s (%s): all-reduce mean of 3.25 = %g, gradient bucket sum "
+      "%g (expected 2000)\n",
+      device.str().c_str(), device.is_cuda() ? "ProcessGroupNCCL" : "ProcessGroupGloo", mean, grad);
   if (mean != 3.25 || grad != 2000.0) return absl::InternalError("nccl: wrong all-reduce result");
   return absl::OkStatus();
 }
@@ -232,6 +230,9 @@ models::VisionTransformerOptions SmallEncoder() {
   return o;
 }
 
+// Steps of the checkpoint check, one epoch: the file resumes at global step kCheckpointSteps.
+constexpr int64_t kCheckpointSteps = 3;
+
 torch::Tensor FixedInput() {
   return torch::linspace(-2.0, 2.0, 2 * 3 * 32 * 32).reshape({2, 3, 32, 32});
 }
@@ -242,21 +243,21 @@ absl::Status CheckCheckpoint(torch::Device device, const std::string& out) {
   torch::manual_seed(0);
   Models m = BuildModels(SmallEncoder(), 32, 2, device);
   training::PretrainOptimizer optimizer(*m.encoder, *m.predictor);
-  training::TrainStep step(m.encoder, m.target_encoder, m.predictor, &optimizer,
-                           training::MakeTrainingSchedules(3, 0.0, 1, 1.0, 1e-3, 1e-3, 1e-3, 0.04,
-                                                           0.04, 0.9, 0.9),
-                           {});
+  const training::TrainingSchedules schedules = training::MakeTrainingSchedules(
+      kCheckpointSteps, 0.0, 1, 1.0, 1e-3, 1e-3, 1e-3, 0.04, 0.04, 0.9, 0.9);
+  training::TrainStep step(m.encoder, m.target_encoder, m.predictor, &optimizer, schedules, {});
   const auto sampler = OfficialSampler(8, /*min_keep=*/4);
-  for (int64_t i = 0; i < 3; ++i) {
-    const masking::MaskTensors masks = masking::ToMaskTensors(sampler->Sample(4, 0, 0, i, 0), device);
+  for (int64_t i = 0; i < kCheckpointSteps; ++i) {
+    const masking::MaskTensors masks =
+        masking::ToMaskTensors(sampler->Sample(4, 0, 0, i, 0), device);
     step.Run(torch::randn({4, 3, 32, 32}).to(device), masks, i);
   }
   training::ResumeState state;
   state.epoch = 1;
-  state.global_step = 3;
+  state.global_step = kCheckpointSteps;
   training::CheckpointInfo info;
   info.batch_size = 4;
-  info.iterations_per_epoch = 3;
+  info.iterations_per_epoch = kCheckpointSteps;
   auto dict = training::TrainingCheckpointDict(
       {m.encoder.get(), m.predictor.get(), m.target_encoder.get(), &optimizer}, state, info);
   m.target_encoder->eval();
@@ -266,10 +267,11 @@ absl::Status CheckCheckpoint(torch::Device device, const std::string& out) {
   dict.insert("written_on", device.str());
   const std::string path = (std::filesystem::path(out) / "gpu_checkpoint.pth.tar").string();
   if (absl::Status s = checkpoint::WriteTorchFile(path, dict); !s.ok()) return s;
-  std::printf("checkpoint: 3 steps of a small model on %s, written to %s (%lld bytes); verify "
-              "here with: gpu_check --verify_checkpoint=%s\n",
-              device.str().c_str(), path.c_str(),
-              static_cast<long long>(std::filesystem::file_size(path)), path.c_str());
+  std::printf(
+      "checkpoint: 3 steps of a small model on %s, written to %s (%lld bytes); verify "
+      "here with: gpu_check --verify_checkpoint=%s\n",
+      device.str().c_str(), path.c_str(), static_cast<long long>(std::filesystem::file_size(path)),
+      path.c_str());
   return absl::OkStatus();
 }
 
@@ -282,7 +284,8 @@ absl::Status VerifyCheckpoint(const std::string& path) {
   Models m = BuildModels(SmallEncoder(), 32, 2, torch::kCPU);
   training::PretrainOptimizer optimizer(*m.encoder, *m.predictor);
   auto state = training::RestoreTrainingCheckpoint(
-      *file, path, {m.encoder.get(), m.predictor.get(), m.target_encoder.get(), &optimizer}, 3);
+      *file, path, {m.encoder.get(), m.predictor.get(), m.target_encoder.get(), &optimizer},
+      kCheckpointSteps);
   if (!state.ok()) return state.status();
   const auto expected = dict.find(c10::IValue(std::string("expected_target_output")));
   if (expected == dict.end() || !expected->value().isTensor()) {
@@ -290,12 +293,15 @@ absl::Status VerifyCheckpoint(const std::string& path) {
   }
   m.target_encoder->eval();
   torch::NoGradGuard no_grad;
-  const double diff =
-      (m.target_encoder->forward(FixedInput()) - expected->value().toTensor()).abs().max().item<double>();
-  std::printf("verify: %s (written on %s) restored at step %lld; target encoder output on the CPU "
-              "against the recorded one: max |diff| = %.3e\n",
-              path.c_str(), dict.at("written_on").toStringRef().c_str(),
-              static_cast<long long>(state->global_step), diff);
+  const double diff = (m.target_encoder->forward(FixedInput()) - expected->value().toTensor())
+                          .abs()
+                          .max()
+                          .item<double>();
+  std::printf(
+      "verify: %s (written on %s) restored at step %lld; target encoder output on the CPU "
+      "against the recorded one: max |diff| = %.3e\n",
+      path.c_str(), dict.at("written_on").toStringRef().c_str(),
+      static_cast<long long>(state->global_step), diff);
   if (!(diff <= 1e-4)) return absl::InternalError("verify: outputs differ by more than 1e-4");
   return absl::OkStatus();
 }
@@ -308,7 +314,8 @@ int Main() {
   }
   const std::string device_name = absl::GetFlag(FLAGS_device);
   if (device_name != "cpu" && !torch::cuda::is_available()) {
-    std::fprintf(stderr, "gpu_check: --device=%s but LibTorch sees no CUDA device\n", device_name.c_str());
+    std::fprintf(stderr, "gpu_check: --device=%s but LibTorch sees no CUDA device\n",
+                 device_name.c_str());
     return 1;
   }
   const torch::Device device(device_name);
@@ -335,7 +342,8 @@ int Main() {
       s = absl::InternalError(absl::StrCat(check, ": ", e.what()));
     }
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    std::printf("%s: %s (%.1f s)\n", check.c_str(), s.ok() ? "OK" : std::string(s.message()).c_str(), seconds);
+    std::printf("%s: %s (%.1f s)\n", check.c_str(),
+                s.ok() ? "OK" : std::string(s.message()).c_str(), seconds);
     std::fflush(stdout);
     failed += s.ok() ? 0 : 1;
   }
