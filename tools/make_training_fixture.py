@@ -100,7 +100,7 @@ def main():
     harness.init_single_process_group(work)
 
     record = {"images": [], "masks_enc": [], "masks_pred": [], "loss": [], "lr": [], "wd": [],
-              "momentum": []}
+              "momentum": [], "step_seconds": []}
 
     # --- the model size
     if args.embed_dim or args.depth or args.num_heads:
@@ -167,6 +167,15 @@ def main():
     train.AllReduce = AllReduce
 
     harness.run_on_cpu(train, torch)
+    # The wall time of each official train_step closure (schedulers, target and context forward,
+    # loss, backward, AdamW, EMA: the step without its loader), for replay_steps' timing columns.
+    cpu_timer = train.gpu_timer
+
+    def timed(closure, log_timings=True):
+        result, elapsed_ms = cpu_timer(closure, log_timings)
+        record["step_seconds"].append(elapsed_ms / 1000.0)
+        return result, elapsed_ms
+    train.gpu_timer = timed
 
     if args.loss == "l2":
         class L2Functional:
@@ -225,6 +234,7 @@ def main():
         "expected_lr": [float(x) for x in record["lr"]],
         "expected_wd": [float(x) for x in record["wd"]],
         "expected_momentum": [float(x) for x in record["momentum"]],
+        "official_step_seconds": record["step_seconds"],
         "expected_final": {
             "encoder": harness.strip_ddp_prefix(final["encoder"]),
             "predictor": harness.strip_ddp_prefix(final["predictor"]),

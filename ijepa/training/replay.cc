@@ -1,11 +1,14 @@
 #include "ijepa/training/replay.h"
 
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <functional>
 #include <map>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -232,7 +235,7 @@ absl::Status CompareMoments(const PretrainOptimizer& optimizer, const torch::nn:
 // state it holds, restored as the trainer resumes.
 absl::StatusOr<ReplayReport> Replay(const c10::IValue& fixture_value, const c10::IValue* start,
                                     const std::string& start_path, const ReplayTolerance& tolerance,
-                                    bool bf16_autocast) {
+                                    bool bf16_autocast, const std::string& profile_trace) {
   if (!fixture_value.isGenericDict()) return absl::InvalidArgumentError("fixture: not a dict");
   const Dict fixture = fixture_value.toGenericDict();
   auto config = DictEntry(fixture, "config", "fixture");
@@ -346,12 +349,24 @@ absl::StatusOr<ReplayReport> Replay(const c10::IValue& fixture_value, const c10:
     if (!v.ok()) return v.status();
     expected[key] = *v;
   }
+  // Optional (older fixtures have none): the official train_step closure's time per step.
+  std::vector<double> official_seconds;
+  if (fixture.contains(c10::IValue("official_step_seconds"))) {
+    auto v = Numbers(fixture, "official_step_seconds", "fixture");
+    if (!v.ok()) return v.status();
+    official_seconds = *v;
+  }
   const size_t steps = image_batches->size();
   for (const auto& [key, values] : expected) {
     if (values.size() != steps) {
       return absl::InvalidArgumentError(absl::StrCat("fixture: ", key, " has ", values.size(),
                                                      " values for ", steps, " recorded steps"));
     }
+  }
+  if (!official_seconds.empty() && official_seconds.size() != steps) {
+    return absl::InvalidArgumentError(absl::StrCat("fixture: official_step_seconds has ",
+                                                   official_seconds.size(), " values for ", steps,
+                                                   " recorded steps"));
   }
   if (masks_enc->size() != steps || masks_pred->size() != steps) {
     return absl::InvalidArgumentError("fixture: masks_enc / masks_pred do not have one entry per step");
@@ -369,8 +384,17 @@ absl::StatusOr<ReplayReport> Replay(const c10::IValue& fixture_value, const c10:
     if (!targets.ok()) return targets.status();
     masks.context = *context;
     masks.targets = *targets;
+    std::optional<torch::autograd::profiler::RecordProfile> profile;
+    if (!profile_trace.empty() && i == static_cast<size_t>(report.start_step) + 1) {
+      profile.emplace(profile_trace);
+    }
+    const auto start_time = std::chrono::steady_clock::now();
     const TrainStepResult r = train_step.Run((*image_batches)[i], masks, static_cast<int64_t>(i));
+    profile.reset();  // writes the trace
     ReplayStep line;
+    line.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time).count();
+    if (!official_seconds.empty()) line.official_seconds = official_seconds[i];
     line.step = static_cast<int64_t>(i) + 1;
     line.loss = r.loss;
     line.expected_loss = expected["expected_loss"][i];
@@ -438,16 +462,37 @@ absl::StatusOr<ReplayReport> Replay(const c10::IValue& fixture_value, const c10:
 
 absl::StatusOr<ReplayReport> ReplayOfficialSteps(const c10::IValue& fixture,
                                                  const ReplayTolerance& tolerance,
-                                                 bool bf16_autocast) {
-  return Replay(fixture, nullptr, "", tolerance, bf16_autocast);
+                                                 bool bf16_autocast,
+                                                 const std::string& profile_trace) {
+  return Replay(fixture, nullptr, "", tolerance, bf16_autocast, profile_trace);
 }
 
 absl::StatusOr<ReplayReport> ReplayOfficialStepsFromCheckpoint(const c10::IValue& fixture,
                                                                const c10::IValue& checkpoint,
                                                                const std::string& path,
                                                                const ReplayTolerance& tolerance,
-                                                               bool bf16_autocast) {
-  return Replay(fixture, &checkpoint, path, tolerance, bf16_autocast);
+                                                               bool bf16_autocast,
+                                                               const std::string& profile_trace) {
+  return Replay(fixture, &checkpoint, path, tolerance, bf16_autocast, profile_trace);
+}
+
+ReplayTiming MedianStepTimes(const ReplayReport& report) {
+  ReplayTiming timing;
+  if (report.steps.size() < 2) return timing;
+  std::vector<double> ours, official;
+  for (size_t i = 1; i < report.steps.size(); ++i) {
+    ours.push_back(report.steps[i].seconds);
+    official.push_back(report.steps[i].official_seconds);
+  }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const size_t n = v.size();
+    return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+  };
+  timing.seconds = median(ours);
+  timing.official_seconds = median(official);
+  timing.steps = static_cast<int64_t>(ours.size());
+  return timing;
 }
 
 std::string FormatReplayReport(const ReplayReport& report) {
@@ -459,12 +504,17 @@ std::string FormatReplayReport(const ReplayReport& report) {
   if (report.start_step > 0) {
     absl::StrAppendFormat(&out, "resumed after step %d\n", report.start_step);
   }
-  out += absl::StrFormat("%-5s %-14s %-14s %-10s %-12s %-12s %-12s\n", "step", "loss",
-                                    "official", "rel.diff", "lr", "wd", "momentum");
+  out += absl::StrFormat("%-5s %-14s %-14s %-10s %-12s %-12s %-12s %-9s %-9s\n", "step", "loss",
+                         "official", "rel.diff", "lr", "wd", "momentum", "ms", "off.ms");
   for (const ReplayStep& s : report.steps) {
-    absl::StrAppendFormat(&out, "%-5d %-14.8f %-14.8f %-10.2e %-12.6e %-12.6e %-12.8f\n", s.step,
-                          s.loss, s.expected_loss, RelativeDifference(s.loss, s.expected_loss),
-                          s.lr, s.wd, s.momentum);
+    absl::StrAppendFormat(&out, "%-5d %-14.8f %-14.8f %-10.2e %-12.6e %-12.6e %-12.8f %-9.1f %-9.1f\n",
+                          s.step, s.loss, s.expected_loss,
+                          RelativeDifference(s.loss, s.expected_loss), s.lr, s.wd, s.momentum,
+                          1e3 * s.seconds, 1e3 * s.official_seconds);
+  }
+  if (const ReplayTiming t = MedianStepTimes(report); t.steps > 0) {
+    absl::StrAppendFormat(&out, "median step (%d steps after the first): ours %.1f ms, official %.1f ms\n",
+                          t.steps, 1e3 * t.seconds, 1e3 * t.official_seconds);
   }
   for (const ReplayTensorGroup& g : report.finals) {
     absl::StrAppendFormat(&out, "final %-18s %4d tensors, max |ours - official| = %.3e (%s)\n",

@@ -23,6 +23,9 @@ struct ReplayStep {
   int64_t step = 0;  // 1-based
   double loss = 0, expected_loss = 0;
   double lr = 0, expected_lr = 0, wd = 0, expected_wd = 0, momentum = 0, expected_momentum = 0;
+  // Wall time of TrainStep::Run, and of the official train_step closure when the fixture recorded
+  // it (make_training_fixture.py: official_step_seconds; 0 when absent). Same images, same masks.
+  double seconds = 0, official_seconds = 0;
 };
 
 struct ReplayTensorGroup {
@@ -52,9 +55,12 @@ absl::StatusOr<c10::IValue> ReadReplayFixture(const std::string& path);
 // names the missing or mistyped entry; a numerical disagreement is a report with !ok().
 // `bf16_autocast` runs the steps under CPU bf16 autocast (meta.cpu_bfloat16) instead, to measure
 // what mixed precision changes against the official float32 run.
+// `profile_trace` (when not empty): a Chrome trace of the second replayed step (the first warms up
+// the allocator), written by LibTorch's profiler with every ATen operator; replay_steps --profile.
 absl::StatusOr<ReplayReport> ReplayOfficialSteps(const c10::IValue& fixture,
                                                  const ReplayTolerance& tolerance = {},
-                                                 bool bf16_autocast = false);
+                                                 bool bf16_autocast = false,
+                                                 const std::string& profile_trace = "");
 
 // The same replay, continued from an official training checkpoint (what train.py's save_checkpoint
 // wrote after some epoch; tools/make_training_fixture.py --checkpoint-out), read from `path`:
@@ -65,9 +71,18 @@ absl::StatusOr<ReplayReport> ReplayOfficialStepsFromCheckpoint(const c10::IValue
                                                                const c10::IValue& checkpoint,
                                                                const std::string& path,
                                                                const ReplayTolerance& tolerance = {},
-                                                               bool bf16_autocast = false);
+                                                               bool bf16_autocast = false,
+                                                               const std::string& profile_trace = "");
 
-// The per-step table and the per-group maxima, as replay_steps prints them.
+// The median step time over the replayed steps after the first (a warm-up for both sides): ours and
+// the official one (0 when the fixture has no timings). {0, 0} for fewer than two steps.
+struct ReplayTiming {
+  double seconds = 0, official_seconds = 0;
+  int64_t steps = 0;  // steps the medians are over
+};
+ReplayTiming MedianStepTimes(const ReplayReport& report);
+
+// The per-step table, the per-group maxima and the median step times, as replay_steps prints them.
 std::string FormatReplayReport(const ReplayReport& report);
 
 }  // namespace ijepa::training

@@ -12,6 +12,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "ijepa/checkpoint/torch_file.h"
+#include "ijepa/common/host_memory.h"
 #include "ijepa/common/threads.h"
 #include "ijepa/common/user_path.h"
 #include "ijepa/training/replay.h"
@@ -26,6 +27,10 @@ ABSL_FLAG(bool, bf16, false,
           "run the steps under CPU bf16 autocast (meta.cpu_bfloat16) to measure its effect; the "
           "float32 tolerances then fail by design");
 
+ABSL_FLAG(std::string, profile, "",
+          "write a Chrome trace of the second replayed step (every ATen operator) to this file; "
+          "tools/summarize_trace.py totals it by operator");
+
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("replay_steps --fixture=FILE.pt: step-exact check against the official trainer");
   absl::ParseCommandLine(argc, argv);
@@ -35,6 +40,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   ijepa::ConfigureIntraOpThreads(absl::GetFlag(FLAGS_threads));
+  ijepa::KeepFreedHostMemory();  // as pretrain does, so the timings are the trainer's
   auto fixture = ijepa::training::ReadReplayFixture(ijepa::UserPath(path));
   if (!fixture.ok()) {
     std::fprintf(stderr, "replay_steps: %s\n", std::string(fixture.status().message()).c_str());
@@ -46,7 +52,8 @@ int main(int argc, char** argv) {
   const std::string resume_from = absl::GetFlag(FLAGS_resume_from);
   absl::StatusOr<ijepa::training::ReplayReport> report;
   if (resume_from.empty()) {
-    report = ijepa::training::ReplayOfficialSteps(*fixture, tolerance, absl::GetFlag(FLAGS_bf16));
+    report = ijepa::training::ReplayOfficialSteps(*fixture, tolerance, absl::GetFlag(FLAGS_bf16),
+                                                   ijepa::UserPath(absl::GetFlag(FLAGS_profile)));
   } else {
     auto checkpoint = ijepa::checkpoint::ReadTorchFile(ijepa::UserPath(resume_from));
     if (!checkpoint.ok()) {
@@ -54,7 +61,8 @@ int main(int argc, char** argv) {
       return 2;
     }
     report = ijepa::training::ReplayOfficialStepsFromCheckpoint(*fixture, *checkpoint, resume_from,
-                                                                tolerance, absl::GetFlag(FLAGS_bf16));
+                                                                tolerance, absl::GetFlag(FLAGS_bf16),
+                                                                ijepa::UserPath(absl::GetFlag(FLAGS_profile)));
   }
   if (!report.ok()) {
     std::fprintf(stderr, "replay_steps: %s\n", std::string(report.status().message()).c_str());
