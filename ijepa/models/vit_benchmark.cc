@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "ijepa/common/host_memory.h"
 #include "ijepa/common/threads.h"
 #include "ijepa/models/model_options.h"
 #include "ijepa/models/vision_transformer.h"
@@ -86,6 +87,7 @@ int main(int argc, char** argv) {
   }
   int count = static_cast<int>(args.size());
   ijepa::ConfigureIntraOpThreads(ijepa::models::g_threads);
+  ijepa::KeepFreedHostMemory();  // as the trainer does
   benchmark::Initialize(&count, args.data());
   if (benchmark::ReportUnrecognizedArguments(count, args.data())) return 1;
   benchmark::RunSpecifiedBenchmarks();

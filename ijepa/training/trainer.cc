@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "ijepa/common/host_memory.h"
 #include "ijepa/common/threads.h"
 #include "ijepa/data/data_config.h"
 #include "ijepa/data/data_loader.h"
@@ -64,6 +65,7 @@ absl::Status Trainer::Impl::Init() {
   }
   device = torch::Device(dev);
   ConfigureIntraOpThreads(config.threads());
+  KeepFreedHostMemory();
   if (deps.communicator != nullptr) {
     rank = deps.communicator->rank();
     world_size = deps.communicator->world_size();
