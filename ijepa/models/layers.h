@@ -18,6 +18,11 @@ namespace ijepa::models {
 // LayerNorm epsilon of every official model (partial(nn.LayerNorm, eps=1e-6)).
 inline constexpr double kLayerNormEps = 1e-6;
 
+// `layer` applied as Python's nn.Linear runs it (at::linear: the bias fused into addmm for
+// contiguous 2-D and 3-D inputs). The C++ frontend's Linear::forward is a matmul and a separate
+// `+= bias` pass over the output; same values, slower.
+torch::Tensor ApplyLinear(const torch::nn::Linear& layer, const torch::Tensor& x);
+
 // Official drop_path: per-sample stochastic depth, identity when !training or drop_prob == 0.
 torch::Tensor DropPath(const torch::Tensor& x, double drop_prob, bool training);
 

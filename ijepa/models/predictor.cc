@@ -51,7 +51,7 @@ torch::Tensor VisionTransformerPredictorImpl::forward(
                 context_features.size(1), "], got ", m.sizes());
   }
 
-  torch::Tensor x = predictor_embed->forward(context_features);
+  torch::Tensor x = ApplyLinear(predictor_embed, context_features);
   const torch::Tensor pos = predictor_pos_embed.expand({batch, -1, -1});
   x = x + ApplyMasks(pos, context_masks);
   const int64_t num_context_tokens = x.size(1);
@@ -64,7 +64,7 @@ torch::Tensor VisionTransformerPredictorImpl::forward(
 
   for (Block& block : blocks_) x = block->forward(x);
   x = predictor_norm->forward(x);
-  return predictor_proj->forward(x.slice(1, num_context_tokens));
+  return ApplyLinear(predictor_proj, x.slice(1, num_context_tokens));
 }
 
 }  // namespace ijepa::models
