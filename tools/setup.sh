@@ -6,6 +6,9 @@
 #   tools/setup.sh --check         # only report what is missing; exit 1 if anything is
 #   tools/setup.sh --libtorch2 [DIR]
 #                                  # opt-in, after the Debian setup: LibTorch 2.x (see below)
+#   tools/setup.sh --torch2-python [DIR]
+#                                  # opt-in, after --libtorch2: the official Python code on the same
+#                                  # LibTorch 2.x, for tools/official_step_benchmark.py
 #   tools/setup.sh --help
 set -euo pipefail
 
@@ -30,6 +33,18 @@ TORCH_COMPANION_WHEELS=(
   "nvidia-nvshmem-cu13==3.4.5"
 )
 
+# The Python side of the same torch 2.x, for running the official code side by side with our
+# binaries built against --libtorch2 (tools/official_step_benchmark.py): the whole torch wheel
+# (its Python modules too) and the matching torchvision, unpacked into a folder that goes on
+# PYTHONPATH, with the pure-Python packages torch 2.11 imports, all pinned. Nothing is installed
+# into any Python; the CUDA runtime libraries come from the --libtorch2 folder (nvidia/).
+TORCHVISION_VERSION=0.26.0
+TORCH2_PYTHON_DEFAULT_DIR=/opt/ijepa-cc/python-torch-${TORCH_VERSION}
+TORCH2_PYTHON_PACKAGES=(
+  "filelock==4.3.1" "fsspec==2026.9.0" "jinja2==3.1.6" "markupsafe==3.0.4" "mpmath==1.4.1"
+  "networkx==3.6.1" "sympy==1.14.0" "typing_extensions==4.16.0"
+)
+
 usage() {
   cat <<USAGE
 Usage: tools/setup.sh [--check | --libtorch2 [DIR] | --help]
@@ -46,6 +61,12 @@ Usage: tools/setup.sh [--check | --libtorch2 [DIR] | --help]
                       bazel test --config=torch2 //...    # CPU, against LibTorch ${TORCH_VERSION}
                       bazel build --config=cuda //...     # + CUDA 13.0 from /usr/local/cuda
                     (for DIR other than the default add --repo_env=LIBTORCH_HOME=DIR/torch).
+  --torch2-python [DIR]
+                    Opt-in, after --libtorch2: torch ${TORCH_VERSION} and torchvision ${TORCHVISION_VERSION} as Python
+                    packages in DIR (default ${TORCH2_PYTHON_DEFAULT_DIR}), for running the
+                    official I-JEPA code on the same LibTorch 2.x as --config=torch2 binaries
+                    (tools/official_step_benchmark.py). Prints the PYTHONPATH to use with
+                    Debian's /usr/bin/python3 (3.11). About 540 MB download.
   --help            This text.
 USAGE
 }
@@ -98,6 +119,43 @@ PY
   fi
 }
 
+fetch_torch2_python() {
+  local dir=$1
+  local marker="$dir/.ijepa-cc-complete"
+  local want="torch==${TORCH_VERSION} torchvision==${TORCHVISION_VERSION} ${TORCH2_PYTHON_PACKAGES[*]}"
+  if [[ ! -f "$TORCH_DEFAULT_DIR/.ijepa-cc-complete" ]]; then
+    echo "setup: --torch2-python needs the CUDA runtime libraries of --libtorch2 in $TORCH_DEFAULT_DIR; run tools/setup.sh --libtorch2 first" >&2
+    exit 1
+  fi
+  if [[ -f "$marker" && "$(cat "$marker")" == "$want" ]]; then
+    echo "setup: torch ${TORCH_VERSION} for Python already complete in $dir"
+  else
+    python3 -m pip --version >/dev/null 2>&1 ||
+      { echo "setup: --torch2-python needs pip (Debian: apt-get install python3-pip)" >&2; exit 1; }
+    mkdir -p "$dir/wheels"
+    python3 -m pip download --no-deps --only-binary=:all: -d "$dir/wheels" \
+        "torch==${TORCH_VERSION}" "torchvision==${TORCHVISION_VERSION}" ||
+      { echo "setup: 'pip download' failed; is PyPI reachable?" >&2; exit 1; }
+    rm -rf "$dir/torch" "$dir/torchvision" "$dir/nvidia"
+    python3 - "$dir" <<'PY'
+import glob, os, sys, zipfile
+dir = sys.argv[1]
+for wheel in glob.glob(os.path.join(dir, "wheels", "*.whl")):
+    with zipfile.ZipFile(wheel) as z:
+        # torch/include (C++ headers) is not needed by Python.
+        z.extractall(dir, [n for n in z.namelist() if not n.startswith("torch/include/")])
+PY
+    python3 -m pip install --quiet --no-deps --target "$dir" "${TORCH2_PYTHON_PACKAGES[@]}" ||
+      { echo "setup: 'pip install --target $dir' failed" >&2; exit 1; }
+    ln -sfn "$TORCH_DEFAULT_DIR/nvidia" "$dir/nvidia"
+    echo "$want" > "$marker"
+  fi
+  # Debian's Python 3.11 (the wheels are cp311; python3-numpy comes with python3-torch).
+  PYTHONPATH="$dir" /usr/bin/python3 -c "import torch, torchvision; print('setup: torch', torch.__version__, 'torchvision', torchvision.__version__)" ||
+    { echo "setup: torch from $dir does not import" >&2; exit 1; }
+  echo "setup: PYTHONPATH=$dir (with /usr/bin/python3)"
+}
+
 # package -> why it is needed
 PACKAGES=(
   "bazel-bootstrap:Bazel 4.2.3, the build system"
@@ -127,6 +185,7 @@ PACKAGES=(
 case "${1:-}" in
   --help|-h) usage; exit 0 ;;
   --libtorch2) fetch_libtorch2 "$(realpath -m "${2:-$TORCH_DEFAULT_DIR}")"; exit 0 ;;
+  --torch2-python) fetch_torch2_python "$(realpath -m "${2:-$TORCH2_PYTHON_DEFAULT_DIR}")"; exit 0 ;;
   ""|--check) ;;
   *) echo "setup: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
 esac
