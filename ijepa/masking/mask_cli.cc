@@ -8,26 +8,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "google/protobuf/io/tokenizer.h"
-#include "google/protobuf/text_format.h"
 #include "ijepa/common/limits.h"
-#include "ijepa/common/read_file.h"
+#include "ijepa/common/text_proto.h"
 #include "ijepa/masking/mask_sampler.h"
 
 namespace ijepa::masking {
 namespace {
-
-class CollectErrors : public google::protobuf::io::ErrorCollector {
- public:
-  void AddError(int line, int column, const std::string& message) override {
-    if (!first_.empty()) return;
-    first_ = absl::StrCat("line ", line + 1, " column ", column + 1, ": ", message);
-  }
-  const std::string& first() const { return first_; }
-
- private:
-  std::string first_;
-};
 
 void AppendIndices(const std::vector<int32_t>& indices, std::string& out) {
   out += '[';
@@ -43,15 +29,7 @@ void AppendIndices(const std::vector<int32_t>& indices, std::string& out) {
 absl::StatusOr<MaskConfig> ReadMaskConfigFile(const std::string& path) {
   MaskConfig config;
   if (path.empty()) return config;
-  absl::StatusOr<std::string> text = common::ReadRegularFile(path, "mask config file");
-  if (!text.ok()) return text.status();
-  google::protobuf::TextFormat::Parser parser;
-  CollectErrors errors;
-  parser.RecordErrorsTo(&errors);
-  if (!parser.ParseFromString(*text, &config)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": not a valid ijepa.masking.MaskConfig text proto: ", errors.first()));
-  }
+  if (absl::Status s = common::LoadTextProtoFile(path, &config); !s.ok()) return s;
   return config;
 }
 

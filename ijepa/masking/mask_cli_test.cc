@@ -56,7 +56,9 @@ TEST(MaskCliTest, ReadsConfigAndReportsFileErrors) {
   config = ReadMaskConfigFile(bad);
   ASSERT_FALSE(config.ok());
   EXPECT_THAT(std::string(config.status().message()), HasSubstr(bad));
-  EXPECT_THAT(std::string(config.status().message()), HasSubstr("line 2"));
+  // The project's one text-proto reader (//ijepa/common:text_proto): type, file, line:column.
+  EXPECT_THAT(std::string(config.status().message()), HasSubstr("MaskConfig"));
+  EXPECT_THAT(std::string(config.status().message()), HasSubstr(": 2:"));
   EXPECT_THAT(std::string(config.status().message()), HasSubstr("num_pred_mask"));
 }
 
