@@ -162,5 +162,35 @@ TEST(SafetensorsTest, ReadNamesTheFile) {
   EXPECT_THAT(std::string(read.status().message()), HasSubstr(path + ": safetensors: tensor 'w'.data_offsets end at 64"));
 }
 
+// The seed corpus of the fuzz target comes from the reference writer (tools/make_hf_fixture.py
+// --corpus): its valid files must read, and each broken copy must be refused.
+TEST(SafetensorsTest, ReferenceWriterFilesReadAndTheirBrokenCopiesDoNot) {
+  const std::string dir = "ijepa/checkpoint/testdata/safetensors_corpus";
+  int valid = 0, broken = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    absl::StatusOr<Safetensors> read = ReadSafetensors(entry.path().string());
+    if (name.rfind("valid_", 0) == 0) {
+      ++valid;
+      EXPECT_TRUE(read.ok()) << name << ": " << read.status();
+    } else {
+      ++broken;
+      EXPECT_FALSE(read.ok()) << name << " was accepted";
+    }
+  }
+  EXPECT_EQ(valid, 3);
+  EXPECT_EQ(broken, 9);
+  absl::StatusOr<Safetensors> dtypes = ReadSafetensors(dir + "/valid_dtypes");
+  ASSERT_TRUE(dtypes.ok());
+  EXPECT_EQ(dtypes->tensors.size(), 10u);
+  EXPECT_EQ(dtypes->metadata.at("format"), "pt");
+  for (const auto& [name, t] : dtypes->tensors) {
+    if (name == "b") continue;
+    // (arange(12) - 5.5).abs() in every dtype (integers truncate .5 towards zero).
+    const at::Tensor want = (at::arange(12, at::kDouble).reshape({3, 4}) - 5.5).abs().to(t.scalar_type());
+    EXPECT_TRUE(at::equal(t, want)) << name;
+  }
+}
+
 }  // namespace
 }  // namespace ijepa::checkpoint
