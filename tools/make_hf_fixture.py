@@ -131,6 +131,9 @@ def official_features(checkpoint, which, official, config, images):
 
 
 def check(folder, features_file, checkpoint, which, official):
+    # transformers 5 turns on Hub kernels by default and then requires the `kernels` package (and
+    # network); plain PyTorch layers are what is being checked here.
+    os.environ.setdefault('USE_HUB_KERNELS', '0')
     import transformers
     from transformers import IJepaModel
     transformers.logging.set_verbosity_warning()
