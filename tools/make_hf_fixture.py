@@ -30,6 +30,7 @@ Modes:
 """
 
 import argparse
+import functools
 import json
 import logging
 import os
@@ -115,7 +116,7 @@ class _Capture(logging.Handler):
         self.records.append(record.getMessage())
 
 
-def official_features(checkpoint, which, official, config, images):
+def official_model(checkpoint, which, official, config):
     sys.path.insert(0, official)
     from src.models.vision_transformer import VisionTransformer
     state = torch.load(checkpoint, map_location='cpu', weights_only=False)[which]
@@ -124,13 +125,15 @@ def official_features(checkpoint, which, official, config, images):
                               in_chans=config['num_channels'], embed_dim=config['hidden_size'],
                               depth=config['num_hidden_layers'], num_heads=config['num_attention_heads'],
                               mlp_ratio=config['intermediate_size'] / config['hidden_size'],
-                              qkv_bias=config['qkv_bias']).eval()
+                              qkv_bias=config['qkv_bias'],
+                              # What the official named models (vit_tiny ... vit_giant) pass; the
+                              # class's own default is nn.LayerNorm's eps 1e-5.
+                              norm_layer=functools.partial(torch.nn.LayerNorm, eps=1e-6)).eval()
     print(f'official VisionTransformer.load_state_dict({which}): {model.load_state_dict(state, strict=True)}')
-    with torch.no_grad():
-        return model(images)
+    return model
 
 
-def check(folder, features_file, checkpoint, which, official):
+def check(folder, features_file, checkpoint, which, official, attn):
     # transformers 5 turns on Hub kernels by default and then requires the `kernels` package (and
     # network); plain PyTorch layers are what is being checked here.
     os.environ.setdefault('USE_HUB_KERNELS', '0')
@@ -139,9 +142,10 @@ def check(folder, features_file, checkpoint, which, official):
     transformers.logging.set_verbosity_warning()
     capture = _Capture()
     transformers.logging.get_logger().addHandler(capture)
-    model, info = IJepaModel.from_pretrained(folder, output_loading_info=True)
+    model, info = IJepaModel.from_pretrained(folder, output_loading_info=True, attn_implementation=attn)
     model.eval()
-    print(f'transformers {transformers.__version__}, torch {torch.__version__}: from_pretrained({folder})')
+    print(f'transformers {transformers.__version__}, torch {torch.__version__}: from_pretrained({folder}, '
+          f'attn_implementation={attn})')
     print(f'  loading info: {info}')
     print(f'  warnings logged: {capture.records}')
     bad = any(info.get(k) for k in ('missing_keys', 'unexpected_keys', 'mismatched_keys', 'error_msgs'))
@@ -163,13 +167,18 @@ def check(folder, features_file, checkpoint, which, official):
         config = json.load(open(os.path.join(folder, 'config.json')))
         size = config['image_size']
         images = torch.randn(4, config['num_channels'], size, size, generator=torch.Generator().manual_seed(3))
-        want = official_features(checkpoint, which, official, config, images)
-        with torch.no_grad():
-            got = model(images).last_hidden_state
-        diff = (got - want).abs().max().item()
-        worst = max(worst, diff)
-        print(f'  max |transformers(folder) - official VisionTransformer({which} of {checkpoint})| = {diff:.3e}'
-              f' over {tuple(got.shape)}, features up to {want.abs().max().item():.3g}')
+        reference = official_model(checkpoint, which, official, config)
+        # float32 is what users run; float64 separates the mapping (exact up to rounding) from the
+        # two implementations' float32 kernels (fused attention, summation order).
+        for dtype in (torch.float32, torch.float64):
+            with torch.no_grad():
+                want = reference.to(dtype)(images.to(dtype))
+                got = model.to(dtype)(images.to(dtype)).last_hidden_state
+            diff = (got - want).abs().max().item()
+            if dtype == torch.float32:
+                worst = max(worst, diff)
+            print(f'  {str(dtype)[6:]}: max |transformers(folder) - official VisionTransformer({which} of '
+                  f'{checkpoint})| = {diff:.3e} over {tuple(got.shape)}, features up to {want.abs().max().item():.3g}')
     if worst > 1e-5:
         print(f'FAIL: features differ by {worst:.3e} > 1e-5')
         return 1
@@ -186,13 +195,16 @@ def main():
     parser.add_argument('--checkpoint')
     parser.add_argument('--which', default='target_encoder', choices=['target_encoder', 'encoder'])
     parser.add_argument('--official', default='/work/official/ijepa')
+    parser.add_argument('--attn', default='eager', choices=['eager', 'sdpa'],
+                        help="transformers' attention for --check: 'eager' is the official formula "
+                             "(matmul, softmax, matmul), 'sdpa' PyTorch's fused kernel")
     args = parser.parse_args()
     if args.make:
         make(args.make)
     if args.corpus:
         corpus(args.corpus)
     if args.check:
-        return check(args.check, args.features, args.checkpoint, args.which, args.official)
+        return check(args.check, args.features, args.checkpoint, args.which, args.official, args.attn)
     return 0
 
 
