@@ -10,6 +10,7 @@
 #include <functional>
 #include <limits>
 #include <set>
+#include <tuple>
 
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
