@@ -20,6 +20,7 @@ _SYSTEM_REPOSITORIES = {
     "com_github_google_glog": "glog.BUILD",
     "com_google_googletest": "googletest.BUILD",
     "com_github_google_benchmark": "benchmark.BUILD",
+    "com_github_nlohmann_json": "nlohmann_json.BUILD",
     "libjpeg_turbo": "libjpeg_turbo.BUILD",
     "libpng": "libpng.BUILD",
     "zlib": "zlib.BUILD",

@@ -9,6 +9,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "ijepa/checkpoint/hf_convert.h"
+#include "ijepa/checkpoint/hf_ijepa.h"
 #include "ijepa/checkpoint/model_checkpoint.h"
 #include "ijepa/checkpoint/torch_file.h"
 #include "ijepa/models/model_config.h"
@@ -28,6 +30,51 @@ std::string FileId(const std::string& path) {
   return absl::StrCat(std::filesystem::absolute(path, error).string(), ":", size, ":", mtime);
 }
 
+// ModelConfig names official sizes only; an HF encoder of another width keeps model_name
+// "custom" (reports show its width and depth from the built encoder).
+models::ModelConfig ModelConfigForHf(const models::VisionTransformerOptions& o) {
+  models::ModelConfig model;
+  model.set_model_name("custom");
+  for (const char* name : {"vit_tiny", "vit_small", "vit_base", "vit_large", "vit_huge", "vit_giant"}) {
+    absl::StatusOr<models::VisionTransformerOptions> named =
+        models::NamedVisionTransformer(name, o.patch_size, o.img_size, o.in_chans);
+    if (named.ok() && named->embed_dim == o.embed_dim && named->depth == o.depth && named->num_heads == o.num_heads &&
+        models::MlpHiddenDim(named->embed_dim, named->mlp_ratio) == models::MlpHiddenDim(o.embed_dim, o.mlp_ratio)) {
+      model.set_model_name(name);
+    }
+  }
+  model.set_patch_size(o.patch_size);
+  model.set_crop_size(o.img_size);
+  model.set_in_chans(o.in_chans);
+  return model;
+}
+
+// An encoder whose architecture comes with it (an HF folder, or a file convert_checkpoint
+// --from=hf wrote): built from its options, no ModelConfig involved.
+absl::StatusOr<LoadedEncoder> LoadWithOptions(const checkpoint::HfEncoder& hf, const EncoderSpec& spec,
+                                              const std::string& weights, const std::string& id,
+                                              const c10::Device& device) {
+  LoadedEncoder out;
+  out.model = ModelConfigForHf(hf.options);
+  LOG(INFO) << spec.checkpoint << ": architecture from its Hugging Face config: width " << hf.options.embed_dim
+            << ", depth " << hf.options.depth << ", heads " << hf.options.num_heads << " ("
+            << out.model.ShortDebugString() << ")";
+  torch::manual_seed(spec.seed);  // the ViT constructor draws from the global generator
+  out.encoder = models::VisionTransformer(hf.options);
+  if (spec.random_init) {
+    out.weights = "random_init";
+    out.id = absl::StrCat("random_init:", spec.seed, ":", id);
+  } else {
+    absl::Status loaded = checkpoint::LoadStateDict(*out.encoder, hf.state, /*strict=*/true);
+    if (!loaded.ok()) return Annotate(loaded, spec.checkpoint + ": ");
+    out.weights = weights;
+    out.id = absl::StrCat(FileId(id), ":", weights);
+  }
+  out.encoder->to(device);
+  out.encoder->eval();
+  return out;
+}
+
 }  // namespace
 
 models::ModelConfig DefaultEvalModel() {
@@ -40,6 +87,12 @@ models::ModelConfig DefaultEvalModel() {
 }
 
 absl::StatusOr<LoadedEncoder> LoadEncoder(const EncoderSpec& spec, const c10::Device& device) {
+  if (!spec.checkpoint.empty() && checkpoint::IsHfFolder(spec.checkpoint)) {
+    absl::StatusOr<checkpoint::HfEncoder> hf = checkpoint::ReadHfEncoder(spec.checkpoint);
+    if (!hf.ok()) return hf.status();
+    const std::string weights_file = spec.checkpoint + "/" + checkpoint::kHfWeightsFile;
+    return LoadWithOptions(*hf, spec, "hf_folder", weights_file, device);
+  }
   LoadedEncoder out;
   out.model = spec.fallback_model;
   std::optional<c10::Dict<c10::IValue, c10::IValue>> dict;
@@ -50,6 +103,13 @@ absl::StatusOr<LoadedEncoder> LoadEncoder(const EncoderSpec& spec, const c10::De
       return absl::InvalidArgumentError(absl::StrCat(spec.checkpoint, ": expected a dict checkpoint"));
     }
     dict = file->toGenericDict();
+    if (dict->contains(c10::IValue(std::string(checkpoint::kHfConfigEntry)))) {
+      const std::string key = spec.target_encoder ? "target_encoder" : "encoder";
+      absl::StatusOr<checkpoint::HfEncoder> hf =
+          checkpoint::EncoderFromCheckpoint(*file, key, /*num_heads=*/0, spec.checkpoint);
+      if (!hf.ok()) return hf.status();
+      return LoadWithOptions(*hf, spec, key, spec.checkpoint, device);
+    }
     auto config = dict->find(c10::IValue(std::string("config")));
     if (config != dict->end() && config->value().isString()) {
       absl::StatusOr<training::PretrainConfig> pretrain =

@@ -1,5 +1,6 @@
 #include "ijepa/eval/encoder_loader.h"
 
+#include <map>
 #include <string>
 
 #include <ATen/ATen.h>
@@ -7,6 +8,9 @@
 #include <gtest/gtest.h>
 #include <torch/utils.h>
 
+#include "ijepa/checkpoint/hf_convert.h"
+#include "ijepa/checkpoint/hf_ijepa.h"
+#include "ijepa/checkpoint/safetensors.h"
 #include "ijepa/checkpoint/state_dict.h"
 #include "ijepa/checkpoint/torch_file.h"
 #include "ijepa/eval/eval_data.h"
@@ -135,6 +139,50 @@ TEST_F(EncoderLoaderTest, RandomInitIsSeededAndErrorsAreClear) {
   absl::StatusOr<LoadedEncoder> missing = LoadEncoder(none, kCpu);
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("/nonexistent/ckpt.pth.tar"), std::string::npos);
+}
+
+// A transformers IJepaModel folder (tools/make_hf_fixture.py --make) and the file
+// `convert_checkpoint --from=hf` makes of it load with their own architecture (width 32: no named
+// model) and give transformers' features.
+TEST(HfEncoderLoaderTest, HfFolderAndItsConvertedFileLoadWithTheirArchitecture) {
+  const std::string folder = "ijepa/checkpoint/testdata/hf_tiny";
+  absl::StatusOr<checkpoint::Safetensors> fixture =
+      checkpoint::ReadSafetensors("ijepa/checkpoint/testdata/hf_tiny_features.safetensors");
+  ASSERT_TRUE(fixture.ok()) << fixture.status();
+  std::map<std::string, at::Tensor> f(fixture->tensors.begin(), fixture->tensors.end());
+
+  EncoderSpec spec;
+  spec.checkpoint = folder;
+  spec.fallback_model = DefaultEvalModel();  // 1 channel, 28x28: must be ignored
+  absl::StatusOr<LoadedEncoder> loaded = LoadEncoder(spec, kCpu);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->weights, "hf_folder");
+  EXPECT_EQ(loaded->model.model_name(), "custom");
+  EXPECT_EQ(loaded->model.crop_size(), 16);
+  EXPECT_EQ(loaded->model.in_chans(), 3);
+  EXPECT_EQ(loaded->encoder->embed_dim(), 32);
+  EXPECT_FALSE(loaded->encoder->is_training());
+  torch::NoGradGuard no_grad;
+  EXPECT_LT((loaded->encoder->forward(f["images_16"]) - f["features_16"]).abs().max().item<double>(), 1e-5);
+
+  absl::StatusOr<checkpoint::HfEncoder> hf = checkpoint::ReadHfEncoder(folder);
+  ASSERT_TRUE(hf.ok());
+  spec.checkpoint = ::testing::TempDir() + "/from_hf.pth.tar";
+  ASSERT_TRUE(checkpoint::WriteTorchFile(spec.checkpoint, checkpoint::CheckpointFromHfEncoder(*hf, "target_encoder")).ok());
+  loaded = LoadEncoder(spec, kCpu);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->weights, "target_encoder");
+  EXPECT_LT((loaded->encoder->forward(f["images_16"]) - f["features_16"]).abs().max().item<double>(), 1e-5);
+  spec.target_encoder = false;
+  loaded = LoadEncoder(spec, kCpu);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(std::string(loaded.status().message()).find("no 'encoder' state dict"), std::string::npos)
+      << loaded.status();
+
+  spec.checkpoint = ::testing::TempDir();  // a folder without config.json
+  loaded = LoadEncoder(spec, kCpu);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(std::string(loaded.status().message()).find("no config.json"), std::string::npos) << loaded.status();
 }
 
 }  // namespace

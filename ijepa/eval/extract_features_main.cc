@@ -50,6 +50,8 @@ constexpr char kUsage[] =
     "                 embedded pretraining config (normalisation, channels, crop size)\n"
     "  --pool         mean: [N, D]; last4: mean of each of the last 4 blocks, [N, 4D];\n"
     "                 none: per-patch last block, [N, patches, D]. Default mean\n"
+    "  --checkpoint   a checkpoint of //ijepa/training:pretrain, an official .pth.tar, or a Hugging\n"
+    "                 Face IJepaModel folder (config.json + model.safetensors; its architecture)\n"
     "  --which        weights of the checkpoint. Default target_encoder\n"
     "  --split        train, test or val. Default train\n"
     "  --max_images   first N images of the split only (0 = all). Default 0\n"

@@ -37,7 +37,8 @@ constexpr char kUsage[] =
     "usage: linear_probe --checkpoint=PATH [--config=FILE.pbtxt] [--set field=value ...]\n"
     "                    [--random_init] [--raw_pixels] [--baselines] [--out=FILE.json]\n"
     "  --checkpoint   a checkpoint of //ijepa/training:pretrain or an official I-JEPA .pth.tar\n"
-    "                 (then set the architecture: --set model.model_name=vit_huge ...)\n"
+    "                 (then set the architecture: --set model.model_name=vit_huge ...), or a\n"
+    "                 Hugging Face IJepaModel folder (config.json + model.safetensors)\n"
     "  --config       eval config (text ijepa.eval.EvalConfig, see ijepa/eval/eval.proto);\n"
     "                 default: Fashion-MNIST, 60 labels per class, linear probe + k-NN\n"
     "  --set          override one config field, e.g. --set protocol[0].per_class=10\n"
@@ -62,7 +63,9 @@ std::string DefaultOut(const std::string& checkpoint, bool random_init, bool enc
   if (random_init) {
     name = "random_init";
   } else if (encoder) {
-    name = std::filesystem::path(checkpoint).filename().string();
+    std::string path = checkpoint;
+    while (path.size() > 1 && path.back() == '/') path.pop_back();  // an HF folder given as "dir/"
+    name = std::filesystem::path(path).filename().string();
     for (const char* suffix : {".pth.tar", ".pt", ".pth", ".tar"}) {
       const std::string s = suffix;
       if (name.size() > s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0) {
