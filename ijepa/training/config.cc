@@ -94,6 +94,10 @@ absl::Status ValidateConfig(const PretrainConfig& config) {
     return FieldError("meta.pred_emb_dim", "> 0", absl::StrCat(meta.pred_emb_dim()));
   }
   if (meta.loss() == MetaConfig::LOSS_UNSPECIFIED) return FieldError("meta.loss", "SMOOTH_L1 or L2", "LOSS_UNSPECIFIED");
+  if (meta.target_norm() == MetaConfig::TARGET_NORM_UNSPECIFIED) {
+    return FieldError("meta.target_norm", "LAYER_NORM or LAYER_NORM_PER_POSITION",
+                      "TARGET_NORM_UNSPECIFIED");
+  }
   if (meta.drop_path_rate() < 0 || meta.drop_path_rate() >= 1) {
     return FieldError("meta.drop_path_rate", "in [0, 1)", absl::StrCat(meta.drop_path_rate()));
   }

@@ -9,7 +9,7 @@
 namespace ijepa::training {
 
 at::Tensor MakeTargets(const at::Tensor& features, const std::vector<at::Tensor>& target_masks,
-                       int64_t num_context_masks) {
+                       int64_t num_context_masks, bool per_position) {
   TORCH_CHECK(features.dim() == 3, "MakeTargets: features must be [B, N, D], got ",
               features.sizes());
   TORCH_CHECK(!target_masks.empty(), "MakeTargets: at least one target mask is required");
@@ -18,6 +18,17 @@ at::Tensor MakeTargets(const at::Tensor& features, const std::vector<at::Tensor>
   c10::NoGradGuard no_grad;
   const int64_t batch = features.size(0);
   at::Tensor h = at::layer_norm(features, {features.size(-1)});
+  if (per_position) {
+    TORCH_CHECK(batch >= 2, "MakeTargets: per-position target normalisation needs a batch of at "
+                "least 2 images, got ", batch);
+    // Statistics in float32 even under bf16 autocast.
+    const at::Tensor h32 = h.to(at::kFloat);
+    const at::Tensor mean = h32.mean(0, /*keepdim=*/true);
+    // The 1e-4 floor on the variance (a std of 0.01 on unit-scale layer-normed features) keeps a
+    // feature that barely varies at a position from being blown up to unit variance.
+    const at::Tensor var = h32.var(0, /*unbiased=*/false, /*keepdim=*/true);
+    h = ((h32 - mean) / (var + 1e-4).sqrt()).to(h.scalar_type());
+  }
   h = models::ApplyMasks(h, target_masks);
   return models::RepeatInterleaveBatch(h, batch, num_context_masks);
 }

@@ -17,8 +17,11 @@ enum class LossKind {
 // target mask (int64 [B, Kt] patch indices) and repeated once per context mask, giving
 // [B * num_context_masks * target_masks.size(), Kt, D] in the predictor's output order. Computed
 // without autograd.
+// With `per_position`, after the layer_norm each feature of each patch position is standardised
+// over the batch ((h - mean over images) / sqrt(variance over images + 1e-4)), before the gather
+// (meta.target_norm LAYER_NORM_PER_POSITION; needs at least 2 images).
 at::Tensor MakeTargets(const at::Tensor& features, const std::vector<at::Tensor>& target_masks,
-                       int64_t num_context_masks);
+                       int64_t num_context_masks, bool per_position = false);
 
 // Mean regression loss between predictor outputs and targets of the same shape. The targets do
 // not receive gradients. Returns a 0-dim tensor in float32 whatever the inputs' dtype.

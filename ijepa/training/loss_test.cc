@@ -25,6 +25,27 @@ TEST(MakeTargetsTest, NormalizesGathersAndRepeatsPerContextMask) {
   EXPECT_FALSE(h.requires_grad());
 }
 
+TEST(MakeTargetsTest, PerPositionTakesOutWhatEveryImageHasAtAPosition) {
+  // 2 images: patch 2 is the same in both (position only: its per-position target is 0); after
+  // the layer norm patch 0 is [-1, 1] and [1, -1] (mean 0, std 1 over the batch: kept).
+  const at::Tensor features = at::tensor({0.f, 2.f, 5.f, 1.f, 3.f, 3.5f,
+                                          9.f, 1.f, 2.f, 4.f, 3.f, 3.5f})
+                                  .reshape({2, 3, 2});
+  const at::Tensor p2 = at::full({2, 1}, int64_t{2});
+  const at::Tensor p0 = at::zeros({2, 1}, at::kLong);
+  const at::Tensor h = MakeTargets(features, {p2, p0}, /*num_context_masks=*/1, /*per_position=*/true);
+  ASSERT_EQ(h.sizes(), (at::IntArrayRef{4, 1, 2}));
+  EXPECT_TRUE(at::allclose(h[0][0], at::zeros({2}), 0, 1e-6)) << h[0][0];
+  EXPECT_TRUE(at::allclose(h[1][0], at::zeros({2}), 0, 1e-6)) << h[1][0];
+  // 1 / sqrt(1 + 1e-4): the variance floor.
+  EXPECT_TRUE(at::allclose(h[2][0], at::tensor({-1.f, 1.f}), 1e-3, 1e-4)) << h[2][0];
+  EXPECT_TRUE(at::allclose(h[3][0], at::tensor({1.f, -1.f}), 1e-3, 1e-4)) << h[3][0];
+  // The official targets of the same patches are not zero.
+  EXPECT_GT(MakeTargets(features, {p2}, 1).abs().min().item<float>(), 0.99f);
+  // One image has no batch statistics.
+  EXPECT_THROW(MakeTargets(features.slice(0, 0, 1), {p2.slice(0, 0, 1)}, 1, true), c10::Error);
+}
+
 TEST(PredictionLossTest, SmoothL1AndL2OnHandMadeValues) {
   const at::Tensor targets = at::zeros({1, 2, 2});
   // Differences 0.5, -2, 0, 1: smooth-L1 terms 0.125, 1.5, 0, 0.5 -> mean 0.53125;

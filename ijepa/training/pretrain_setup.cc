@@ -101,6 +101,7 @@ TrainStepOptions PretrainStepOptions(const PretrainConfig& config, const c10::De
                                      distributed::Communicator* communicator) {
   TrainStepOptions options;
   options.loss = config.meta().loss() == MetaConfig::L2 ? LossKind::kL2 : LossKind::kSmoothL1;
+  options.per_position_targets = config.meta().target_norm() == MetaConfig::LAYER_NORM_PER_POSITION;
   options.bf16_autocast =
       device.is_cuda() ? config.meta().use_bfloat16() : config.meta().cpu_bfloat16();
   options.communicator = communicator;

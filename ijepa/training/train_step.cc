@@ -76,7 +76,8 @@ TrainStepResult TrainStep::Run(const at::Tensor& images, const masking::MaskTens
       torch::NoGradGuard no_grad;
       const torch::Tensor target_features = target_encoder_->forward(images);
       result.pooled_targets = target_features.mean(1).to(at::kFloat);
-      h = MakeTargets(target_features, masks.targets, static_cast<int64_t>(masks.context.size()));
+      h = MakeTargets(target_features, masks.targets, static_cast<int64_t>(masks.context.size()),
+                      options_.per_position_targets);
     }
     predictions = predictor_->forward(encoder_->forward(images, masks.context), masks.context,
                                       masks.targets);

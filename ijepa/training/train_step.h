@@ -26,6 +26,8 @@ struct GradStats {
 
 struct TrainStepOptions {
   LossKind loss = LossKind::kSmoothL1;
+  // meta.target_norm LAYER_NORM_PER_POSITION (MakeTargets' per_position); false is official.
+  bool per_position_targets = false;
   // bf16 autocast around the forward passes (official use_bfloat16), on the images' device.
   bool bf16_autocast = false;
   // Data-parallel collectives (loss and gradient all-reduce); null for one process.
