@@ -114,6 +114,8 @@ TEST(RunLoggerTest, WritesTheRunFilesAndOneCsvRowPerStep) {
   ASSERT_TRUE((*logger)->EpochDone(0, 0.5).ok());
   EXPECT_TRUE(fs::exists(fs::path(f.options.folder) / "jepa-loss.svg"));
   EXPECT_GT((*logger)->relative_rankme(), 0.25);
+  // tensorboard off (RunLoggerOptions' default): no tb/ folder.
+  EXPECT_FALSE(fs::exists(fs::path(f.options.folder) / "tb"));
 }
 
 TEST(RunLoggerTest, ProgressLinesAverageOverTheStepsSinceTheLastLine) {
