@@ -21,6 +21,7 @@ _SYSTEM_REPOSITORIES = {
     "com_google_googletest": "googletest.BUILD",
     "com_github_google_benchmark": "benchmark.BUILD",
     "com_github_nlohmann_json": "nlohmann_json.BUILD",
+    "isal": "isal.BUILD",
     "libjpeg_turbo": "libjpeg_turbo.BUILD",
     "libpng": "libpng.BUILD",
     "zlib": "zlib.BUILD",

@@ -177,6 +177,7 @@ PACKAGES=(
   "libpng-dev:PNG decoding and writing"
   "zlib1g-dev:gzip'd IDX files"
   "nlohmann-json3-dev:strict JSON parsing and writing for safetensors headers and Hugging Face config.json"
+  "libisal-dev:CRC32C (ISA-L crc32_iscsi) for the TFRecord framing of TensorBoard event files"
   "dataset-fashion-mnist:the default data set (/usr/share/datasets/fashion-mnist)"
   "python3-torch:reference tools that make test fixtures and read checkpoints (never in the C++ path)"
   "python3-torchvision:the official I-JEPA code imports it (tools that run it to make fixtures)"

@@ -170,6 +170,7 @@ int Main(int argc, char** argv) {
                                               torch::Device(config->device()));
     if (!probe.ok()) return Fail(probe.status());
     std::printf("%s\n", ijepa::eval::ProbeResultLine(*probe, options).c_str());
+    (*trainer)->ProbeDone(probe->top1, probe->top5, probe->knn_top1);
   }
   return 0;
 }

@@ -125,6 +125,7 @@ RunLoggerOptions PretrainLoggerOptions(const PretrainConfig& config, int rank, i
   o.rankme_warn_fraction = config.logging().rankme_warn_fraction();
   o.embed_dim = embed_dim;
   o.svg_title = absl::StrCat(o.tag, ": ", config.meta().model_name(), " I-JEPA loss");
+  o.tensorboard = config.logging().tensorboard();
   return o;
 }
 

@@ -49,15 +49,48 @@ absl::StatusOr<std::unique_ptr<RunLogger>> RunLogger::Open(RunLoggerOptions opti
   if (!csv.ok()) return csv.status();
   std::vector<double> curve;
   for (const StepRecord& r : history) curve.push_back(r.loss);
-  return std::unique_ptr<RunLogger>(
+  std::unique_ptr<RunLogger> logger(
       new RunLogger(std::move(options), *std::move(csv), std::move(curve)));
+  logger->OpenTensorBoard();
+  return logger;
 }
 
 RunLogger::RunLogger(RunLoggerOptions options, CsvLog csv, std::vector<double> curve)
     : options_(std::move(options)),
       csv_(std::move(csv)),
       curve_(std::move(curve)),
-      feature_window_(options_.rankme_window) {}
+      feature_window_(options_.rankme_window),
+      last_step_(options_.start_step) {}
+
+void RunLogger::OpenTensorBoard() {
+  if (options_.rank != 0 || !options_.tensorboard) return;
+  auto writer = common::EventFileWriter::Create(InFolder(options_, "tb"));
+  if (!writer.ok()) {
+    Print(absl::StrCat("WARNING: ", writer.status().message(),
+                       "; training goes on without TensorBoard logging"));
+    return;
+  }
+  tb_ = *std::move(writer);
+  // Steps after the checkpoint that a killed run logged are replaced by this run's.
+  if (options_.resume) WriteTensorBoard(options_.start_step + 1, {});
+}
+
+void RunLogger::WriteTensorBoard(int64_t step, const common::Scalars& scalars) {
+  if (tb_ == nullptr) return;
+  const absl::Status s =
+      scalars.empty() ? tb_->WriteRestart(step) : tb_->WriteScalars(step, scalars);
+  if (s.ok()) return;
+  Print(absl::StrCat("WARNING: ", s.message(),
+                     "; TensorBoard logging stops here, training goes on (the CSV log has every "
+                     "step)"));
+  tb_.reset();
+}
+
+void RunLogger::ProbeDone(double top1, double top5, double knn_top1) {
+  common::Scalars scalars = {{"probe/linear_top1", top1}, {"probe/linear_top5", top5}};
+  if (knn_top1 >= 0) scalars.emplace_back("probe/knn_top1", knn_top1);
+  WriteTensorBoard(last_step_, scalars);
+}
 
 void RunLogger::Print(const std::string& line) const {
   if (options_.rank != 0) return;
@@ -72,6 +105,7 @@ void RunLogger::Print(const std::string& line) const {
 absl::Status RunLogger::Step(const StepContext& c, const TrainStepResult& result) {
   feature_window_.Add(result.pooled_targets);
   curve_.push_back(result.loss);
+  last_step_ = c.global_step;
   interval_seconds_ += c.seconds;
   interval_steps_ += 1;
   interval_images_ += options_.images_per_step;
@@ -122,6 +156,14 @@ absl::Status RunLogger::Step(const StepContext& c, const TrainStepResult& result
     Print(absl::StrFormat("  grad_stats: [%.2e %.2e] (%.2e, %.2e)", g.first_layer, g.last_layer,
                           g.min, g.max));
   }
+  WriteTensorBoard(c.global_step, {{"train/loss", result.loss},
+                                   {"train/lr", result.lr},
+                                   {"train/wd", result.wd},
+                                   {"train/ema_momentum", result.momentum},
+                                   {"train/images_per_s", p.images_per_second},
+                                   {"collapse/rankme", rankme},
+                                   {"collapse/rankme_relative", relative_rankme_},
+                                   {"collapse/pred_std", result.prediction_std}});
   interval_seconds_ = 0;
   interval_steps_ = interval_images_ = 0;
   return absl::OkStatus();

@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "ijepa/common/event_file.h"
 #include "ijepa/training/collapse_signals.h"
 #include "ijepa/training/run_log.h"
 #include "ijepa/training/train_step.h"
@@ -42,6 +43,8 @@ struct RunLoggerOptions {
   double rankme_warn_fraction = 0;  // logging.rankme_warn_fraction
   int64_t embed_dim = 0;        // the encoder's: RankMe's maximum is min(window rows, embed_dim)
   std::string svg_title;
+  // logging.tensorboard: rank 0 writes TensorBoard scalars to `{folder}/tb/`.
+  bool tensorboard = false;
   // Receives each line (rank 0 only); null prints to stdout.
   std::function<void(const std::string&)> print;
 };
@@ -81,16 +84,31 @@ class RunLogger {
   // Writes the loss curve of every step so far (rank 0), if there is one.
   absl::Status WriteLossCurve() const;
 
+  // The probe's accuracies (percent; `knn_top1` < 0 when k-NN was off) as TensorBoard scalars
+  // probe/linear_top1, probe/linear_top5, probe/knn_top1 at the last global step recorded.
+  void ProbeDone(double top1, double top5, double knn_top1);
+
+  // The TensorBoard event file being written; empty when there is none (off, other ranks, or
+  // stopped after a failed write).
+  std::string tensorboard_path() const { return tb_ != nullptr ? tb_->path() : ""; }
+
   // RankMe / its maximum at the last step that computed it; NaN before.
   double relative_rankme() const { return relative_rankme_; }
 
  private:
   RunLogger(RunLoggerOptions options, CsvLog csv, std::vector<double> curve);
+  // Opens the event file (a new one, with a restart marker, on resume).
+  void OpenTensorBoard();
+  // A failure is reported once and ends TensorBoard logging: the plots are a view of the run,
+  // not worth stopping hours of training for (the CSV has the same numbers).
+  void WriteTensorBoard(int64_t step, const common::Scalars& scalars);
 
   RunLoggerOptions options_;
   CsvLog csv_;
   std::vector<double> curve_;  // the loss of every global step, resumed ones included
   FeatureWindow feature_window_;
+  std::unique_ptr<common::EventFileWriter> tb_;
+  int64_t last_step_ = 0;  // the last global step recorded
   double relative_rankme_ = std::numeric_limits<double>::quiet_NaN();
   // Since the last progress line.
   double interval_seconds_ = 0;

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "ijepa/common/event_file_reader.h"
+
 namespace ijepa::training {
 namespace {
 
@@ -112,6 +114,8 @@ TEST(RunLoggerTest, WritesTheRunFilesAndOneCsvRowPerStep) {
   ASSERT_TRUE((*logger)->EpochDone(0, 0.5).ok());
   EXPECT_TRUE(fs::exists(fs::path(f.options.folder) / "jepa-loss.svg"));
   EXPECT_GT((*logger)->relative_rankme(), 0.25);
+  // tensorboard off (RunLoggerOptions' default): no tb/ folder.
+  EXPECT_FALSE(fs::exists(fs::path(f.options.folder) / "tb"));
 }
 
 TEST(RunLoggerTest, ProgressLinesAverageOverTheStepsSinceTheLastLine) {
@@ -181,6 +185,7 @@ TEST(RunLoggerTest, OtherRanksPrintNothingAndWriteOnlyTheirCsv) {
   EXPECT_FALSE(fs::exists(fs::path(f.options.folder) / "params-ijepa.pbtxt"));
   EXPECT_FALSE(fs::exists(fs::path(f.options.folder) / "train_subset.txt"));
   EXPECT_FALSE(fs::exists(fs::path(f.options.folder) / "jepa-loss.svg"));
+  EXPECT_FALSE(fs::exists(fs::path(f.options.folder) / "tb"));
 }
 
 TEST(RunLoggerTest, ResumingKeepsTheRowsOfTheStepsBefore) {
@@ -202,6 +207,119 @@ TEST(RunLoggerTest, ResumingKeepsTheRowsOfTheStepsBefore) {
   EXPECT_THAT(csv[3], StartsWith("1,2,0.25000,12.00000,5.00000,200,"));
   ASSERT_TRUE((*logger)->WriteLossCurve().ok());
   EXPECT_TRUE(fs::exists(fs::path(f.options.folder) / "jepa-loss.svg"));
+}
+
+// The scalar events of every event file in `folder`/tb, in TensorBoard's reading order, after
+// checking that each file starts with its version record.
+std::vector<ijepa::tensorboard::Event> TensorBoardEvents(const std::string& folder,
+                                                         size_t expected_files) {
+  std::vector<ijepa::tensorboard::Event> all;
+  const std::vector<std::string> files = common::EventFilesIn(folder + "/tb");
+  EXPECT_EQ(files.size(), expected_files);
+  for (const std::string& file : files) {
+    auto events = common::ReadEventFile(file);
+    EXPECT_TRUE(events.ok()) << events.status();
+    if (!events.ok() || events->empty()) continue;
+    EXPECT_EQ((*events)[0].file_version(), "brain.Event:2") << file;
+    all.insert(all.end(), events->begin() + 1, events->end());
+  }
+  return all;
+}
+
+std::vector<std::string> Tags(const ijepa::tensorboard::Event& e) {
+  std::vector<std::string> tags;
+  for (const auto& v : e.summary().value()) tags.push_back(v.tag());
+  return tags;
+}
+
+TEST(RunLoggerTest, TensorBoardGetsTheScalarsOfLoggedStepsAndTheProbe) {
+  Fixture f("tensorboard");
+  f.options.tensorboard = true;
+  auto logger = RunLogger::Open(f.options);
+  ASSERT_TRUE(logger.ok()) << logger.status();
+  EXPECT_THAT((*logger)->tensorboard_path(), HasSubstr("/tb/events.out.tfevents."));
+  TrainStepResult r = Result(0.5, false);
+  r.momentum = 0.996;
+  for (int itr = 0; itr < 4; ++itr) {
+    ASSERT_TRUE((*logger)->Step(Step(itr, 0.25, itr == 3), r).ok());
+  }
+  (*logger)->ProbeDone(71.5, 98.0, -1);
+  const auto events = TensorBoardEvents(f.options.folder, 1);
+  // Logged steps (itr 0, 2 -> global steps 1, 3), the last step (4), then the probe at step 4.
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[0].step(), 1);
+  EXPECT_EQ(events[1].step(), 3);
+  EXPECT_EQ(events[2].step(), 4);
+  EXPECT_EQ(events[3].step(), 4);
+  EXPECT_THAT(Tags(events[0]),
+              ::testing::ElementsAre("train/loss", "train/lr", "train/wd", "train/ema_momentum",
+                                     "train/images_per_s", "collapse/rankme",
+                                     "collapse/rankme_relative", "collapse/pred_std"));
+  const auto& v = events[0].summary().value();
+  EXPECT_FLOAT_EQ(v[0].simple_value(), 0.5f);
+  EXPECT_FLOAT_EQ(v[1].simple_value(), 1e-3f);
+  EXPECT_FLOAT_EQ(v[2].simple_value(), 0.04f);
+  EXPECT_FLOAT_EQ(v[3].simple_value(), 0.996f);
+  EXPECT_FLOAT_EQ(v[4].simple_value(), 32.0f);  // 8 images in 0.25 s
+  EXPECT_GT(v[5].simple_value(), 1.0f);
+  EXPECT_FLOAT_EQ(v[7].simple_value(), 0.05f);
+  // k-NN was off: no probe/knn_top1.
+  EXPECT_THAT(Tags(events[3]), ::testing::ElementsAre("probe/linear_top1", "probe/linear_top5"));
+  EXPECT_FLOAT_EQ(events[3].summary().value(0).simple_value(), 71.5f);
+}
+
+TEST(RunLoggerTest, ResumingOpensANewEventFileThatContinuesTheSteps) {
+  Fixture f("tensorboard_resume");
+  f.options.tensorboard = true;
+  f.options.log_freq = 1;
+  {
+    auto logger = RunLogger::Open(f.options);
+    ASSERT_TRUE(logger.ok()) << logger.status();
+    for (int itr = 0; itr < 3; ++itr) {
+      ASSERT_TRUE((*logger)->Step(Step(itr, 0.1), Result(0.5, false)).ok());
+    }
+  }
+  f.options.resume = true;
+  f.options.start_step = 2;  // checkpoint after step 2; the killed run also logged step 3
+  auto logger = RunLogger::Open(f.options);
+  ASSERT_TRUE(logger.ok()) << logger.status();
+  for (int itr = 2; itr < 4; ++itr) {
+    ASSERT_TRUE((*logger)->Step(Step(itr, 0.1, itr == 3), Result(0.25, false)).ok());
+  }
+  (*logger)->ProbeDone(70, 97, 65);
+  const auto events = TensorBoardEvents(f.options.folder, 2);
+  std::vector<int64_t> steps;
+  for (const auto& e : events) steps.push_back(e.step());
+  // The second file starts with a restart at step 3: TensorBoard drops the first file's step 3.
+  EXPECT_THAT(steps, ::testing::ElementsAre(1, 2, 3, 3, 3, 4, 4));
+  EXPECT_EQ(events[3].session_log().status(), ijepa::tensorboard::SessionLog::START);
+  EXPECT_FLOAT_EQ(events[4].summary().value(0).simple_value(), 0.25f);
+  EXPECT_THAT(Tags(events[6]),
+              ::testing::ElementsAre("probe/linear_top1", "probe/linear_top5", "probe/knn_top1"));
+}
+
+TEST(RunLoggerTest, TensorBoardFailureWarnsOnceAndTrainingGoesOn) {
+  Fixture f("tensorboard_blocked");
+  f.options.tensorboard = true;
+  fs::create_directories(f.options.folder);
+  std::ofstream(fs::path(f.options.folder) / "tb") << "a file where the folder goes";
+  auto logger = RunLogger::Open(f.options);
+  ASSERT_TRUE(logger.ok()) << logger.status();
+  EXPECT_EQ((*logger)->tensorboard_path(), "");
+  for (int itr = 0; itr < 3; ++itr) {
+    ASSERT_TRUE((*logger)->Step(Step(itr, 0.1), Result(0.5, false)).ok());
+  }
+  (*logger)->ProbeDone(70, 97, -1);
+  int warnings = 0;
+  for (const std::string& line : f.lines) {
+    if (line.rfind("WARNING", 0) == 0) {
+      ++warnings;
+      EXPECT_THAT(line, HasSubstr("cannot create the TensorBoard folder " + f.options.folder));
+      EXPECT_THAT(line, HasSubstr("training goes on without TensorBoard logging"));
+    }
+  }
+  EXPECT_EQ(warnings, 1);
+  EXPECT_EQ(Lines(Slurp(fs::path(f.options.folder) / "jepa_r0.csv")).size(), 4u);
 }
 
 }  // namespace

@@ -49,6 +49,8 @@ class Trainer::Impl {
   std::optional<TrainStep> train_step;
   std::optional<RunCheckpoints> checkpoints;
   ResumeState state;
+  // Outlives Run(): the probe's scalars go to the same TensorBoard file.
+  std::unique_ptr<RunLogger> logger;
 
   absl::Status Init();
   absl::StatusOr<std::unique_ptr<RunLogger>> OpenLogger(int64_t total_steps) const;
@@ -130,9 +132,10 @@ absl::StatusOr<TrainSummary> Trainer::Impl::Run() {
   if (config.optimization().max_steps() > 0) {
     total_steps = std::min<int64_t>(total_steps, config.optimization().max_steps());
   }
-  auto logger = OpenLogger(total_steps);
-  if (!logger.ok()) return logger.status();
-  RunLogger& log = **logger;
+  auto opened = OpenLogger(total_steps);
+  if (!opened.ok()) return opened.status();
+  logger = *std::move(opened);
+  RunLogger& log = *logger;
 
   TrainSummary summary;
   summary.start_step = state.global_step;
@@ -247,5 +250,8 @@ models::VisionTransformerPredictor& Trainer::predictor() { return impl_->models.
 int64_t Trainer::iterations_per_epoch() const { return impl_->ipe; }
 int64_t Trainer::global_step() const { return impl_->state.global_step; }
 std::string Trainer::LatestCheckpointPath() const { return impl_->checkpoints->LatestPath(); }
+void Trainer::ProbeDone(double top1, double top5, double knn_top1) {
+  if (impl_->logger != nullptr) impl_->logger->ProbeDone(top1, top5, knn_top1);
+}
 
 }  // namespace ijepa::training

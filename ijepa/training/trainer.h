@@ -48,7 +48,7 @@ struct TrainSummary {
 // predictor, smooth-L1 / L2 loss, backward, AdamW step with the scheduled lr / wd, EMA update of
 // the target encoder. Writes to config.logging().folder: params-ijepa.pbtxt (resolved config),
 // `{tag}_r{rank}.csv`, `{tag}-latest.pth.tar` (+ `{tag}-ep{N}.pth.tar` every checkpoint_freq
-// epochs) and `{tag}-loss.svg`.
+// epochs), `{tag}-loss.svg` and (logging.tensorboard) `tb/events.out.tfevents.*`.
 class Trainer {
  public:
   // Validates the config, opens the data, builds models and optimizer, and when
@@ -70,6 +70,9 @@ class Trainer {
   int64_t global_step() const;
   // `{folder}/{tag}-latest.pth.tar`.
   std::string LatestCheckpointPath() const;
+  // After Run(): records the end-of-training probe's accuracies (percent; knn_top1 < 0 when
+  // k-NN was off) as TensorBoard scalars at the last step (logging.tensorboard, rank 0).
+  void ProbeDone(double top1, double top5, double knn_top1);
 
   class Impl;
 

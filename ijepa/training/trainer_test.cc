@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "ijepa/checkpoint/torch_file.h"
+#include "ijepa/common/event_file_reader.h"
 #include "ijepa/training/config.h"
 #include "ijepa/training/synthetic_dataset.h"
 
@@ -207,6 +208,29 @@ TEST(TrainerTest, InterruptedAndResumedEqualsUninterruptedBitwise) {
   int rows = -1;
   for (std::string line; std::getline(csv, line);) ++rows;
   EXPECT_EQ(rows, 20);
+
+  // TensorBoard (on by default): one event file per run, steps continuing across them. Logged
+  // steps with log_freq 1000: itr 0 of each epoch and each run's last step.
+  const std::vector<std::string> files = common::EventFilesIn(dir_b + "/tb");
+  ASSERT_EQ(files.size(), 2u);
+  std::vector<int64_t> steps;
+  for (const std::string& file : files) {
+    auto events = common::ReadEventFile(file);
+    ASSERT_TRUE(events.ok()) << events.status();
+    ASSERT_FALSE(events->empty());
+    EXPECT_EQ((*events)[0].file_version(), "brain.Event:2");
+    for (size_t i = 1; i < events->size(); ++i) {
+      const auto& e = (*events)[i];
+      if (e.has_session_log()) {
+        EXPECT_EQ(e.step(), 12) << "the restart marker follows the restored step 11";
+        continue;
+      }
+      ASSERT_GE(e.summary().value_size(), 1);
+      EXPECT_EQ(e.summary().value(0).tag(), "train/loss");
+      steps.push_back(e.step());
+    }
+  }
+  EXPECT_THAT(steps, ::testing::ElementsAre(1, 9, 11, 17, 20));
 }
 
 TEST(TrainerTest, ResumeWithoutReadableCheckpointFailsLoudly) {
