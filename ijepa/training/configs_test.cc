@@ -70,6 +70,8 @@ TEST(ShippedConfigsTest, OfficialTranslationsKeepTheOfficialValues) {
     EXPECT_EQ(EmaRange(c.optimization()), std::make_pair(0.996, 1.0));
     EXPECT_EQ(c.mask().num_pred_masks(), 4);
     EXPECT_EQ(c.mask().min_keep(), 10);
+    // Reproducing a published run means the official collator's mask distribution.
+    EXPECT_TRUE(c.mask().official_behavior());
     EXPECT_EQ(c.data().crop_scale_size(), 2);
     EXPECT_EQ(c.logging().write_tag(), "jepa");
   }
