@@ -355,7 +355,7 @@ absl::StatusOr<models::VisionTransformerOptions> InferEncoderOptions(const State
                                           : (static_cast<double>(hidden) + 0.5) / static_cast<double>(o.embed_dim);
   o.num_heads = num_heads;
   if (num_heads <= 0) {
-    for (const char* name : {"vit_tiny", "vit_small", "vit_base", "vit_large", "vit_huge", "vit_giant"}) {
+    for (const std::string& name : models::NamedModels()) {
       absl::StatusOr<models::VisionTransformerOptions> named = models::NamedVisionTransformer(name, o.patch_size, o.img_size, o.in_chans);
       if (named.ok() && named->embed_dim == o.embed_dim) o.num_heads = named->num_heads;
     }

@@ -35,7 +35,7 @@ std::string FileId(const std::string& path) {
 models::ModelConfig ModelConfigForHf(const models::VisionTransformerOptions& o) {
   models::ModelConfig model;
   model.set_model_name("custom");
-  for (const char* name : {"vit_tiny", "vit_small", "vit_base", "vit_large", "vit_huge", "vit_giant"}) {
+  for (const std::string& name : models::NamedModels()) {
     absl::StatusOr<models::VisionTransformerOptions> named =
         models::NamedVisionTransformer(name, o.patch_size, o.img_size, o.in_chans);
     if (named.ok() && named->embed_dim == o.embed_dim && named->depth == o.depth && named->num_heads == o.num_heads &&

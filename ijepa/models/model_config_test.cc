@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "google/protobuf/text_format.h"
 #include "ijepa/models/model_options.h"
@@ -57,6 +58,19 @@ TEST(NamedVisionTransformerTest, UnknownNameListsTheKnownOnes) {
   ASSERT_FALSE(o.ok());
   EXPECT_NE(o.status().message().find("vit_medium"), std::string::npos);
   EXPECT_NE(o.status().message().find("vit_giant"), std::string::npos);
+}
+
+TEST(NamedModelsTest, TheSixOfficialNamesSmallestFirstEachBuildable) {
+  const std::vector<std::string> names = NamedModels();
+  EXPECT_EQ(names, (std::vector<std::string>{"vit_tiny", "vit_small", "vit_base", "vit_large",
+                                             "vit_huge", "vit_giant"}));
+  int64_t previous_width = 0;
+  for (const std::string& name : names) {
+    absl::StatusOr<VisionTransformerOptions> o = NamedVisionTransformer(name, 16, 224, 3);
+    ASSERT_TRUE(o.ok()) << name << ": " << o.status();
+    EXPECT_GT(o->embed_dim, previous_width) << name;
+    previous_width = o->embed_dim;
+  }
 }
 
 TEST(NamedVisionTransformerTest, RejectsImageNotMultipleOfPatch) {

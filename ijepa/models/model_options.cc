@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace ijepa::models {
 namespace {
@@ -42,6 +43,12 @@ absl::Status CheckProbability(double value, const char* field) {
 
 }  // namespace
 
+std::vector<std::string> NamedModels() {
+  std::vector<std::string> names;
+  for (const NamedSize& size : kNamedSizes) names.emplace_back(size.name);
+  return names;
+}
+
 int64_t MlpHiddenDim(int64_t dim, double mlp_ratio) {
   return static_cast<int64_t>(static_cast<double>(dim) * mlp_ratio);
 }
@@ -64,12 +71,9 @@ absl::StatusOr<VisionTransformerOptions> NamedVisionTransformer(std::string_view
     }
     return options;
   }
-  std::string known;
-  for (const NamedSize& size : kNamedSizes) {
-    absl::StrAppend(&known, known.empty() ? "" : ", ", std::string(size.name));
-  }
-  return absl::InvalidArgumentError(
-      absl::StrCat("model_name: unknown model '", std::string(name), "', expected one of ", known));
+  return absl::InvalidArgumentError(absl::StrCat("model_name: unknown model '", std::string(name),
+                                                 "', expected one of ",
+                                                 absl::StrJoin(NamedModels(), ", ")));
 }
 
 PredictorOptions PredictorForEncoder(const VisionTransformerOptions& encoder,

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -26,8 +28,11 @@ struct PredictorOptions {
   double drop_path_rate = 0.0, init_std = 0.02;
 };
 
-// "vit_tiny" | "vit_small" | "vit_base" | "vit_large" | "vit_huge" | "vit_giant": the official
-// widths, depths, head counts and MLP ratios (src/models/vision_transformer.py).
+// The official named models, smallest first: "vit_tiny", "vit_small", "vit_base", "vit_large",
+// "vit_huge", "vit_giant" (src/models/vision_transformer.py). The project's one list of them.
+std::vector<std::string> NamedModels();
+
+// One of NamedModels(): the official widths, depths, head counts and MLP ratios.
 absl::StatusOr<VisionTransformerOptions> NamedVisionTransformer(std::string_view name,
                                                                 int64_t patch_size,
                                                                 int64_t img_size, int64_t in_chans);

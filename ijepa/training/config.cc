@@ -2,7 +2,9 @@
 
 #include <google/protobuf/text_format.h>
 
+#include <algorithm>
 #include <string_view>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -13,6 +15,7 @@
 #include "ijepa/data/data_config.h"
 #include "ijepa/masking/mask_options.h"
 #include "ijepa/models/model_config.h"
+#include "ijepa/models/model_options.h"
 
 namespace ijepa::training {
 namespace {
@@ -77,13 +80,9 @@ absl::Status ValidateConfig(const PretrainConfig& config) {
   if (absl::Status s = common::CheckFiniteFields(config); !s.ok()) return s;
   // --- meta
   const MetaConfig& meta = config.meta();
-  static const char* const kModels[] = {"vit_tiny", "vit_small", "vit_base",
-                                        "vit_large", "vit_huge", "vit_giant"};
-  bool known_model = false;
-  for (const char* m : kModels) known_model |= meta.model_name() == m;
-  if (!known_model) {
-    return FieldError("meta.model_name",
-                      "one of vit_tiny, vit_small, vit_base, vit_large, vit_huge, vit_giant",
+  const std::vector<std::string> models = models::NamedModels();
+  if (std::find(models.begin(), models.end(), meta.model_name()) == models.end()) {
+    return FieldError("meta.model_name", absl::StrCat("one of ", absl::StrJoin(models, ", ")),
                       absl::StrCat("\"", meta.model_name(), "\""));
   }
   if (meta.copy_data()) {
