@@ -9,6 +9,7 @@
 #include <torch/csrc/autograd/grad_mode.h>
 
 #include "ijepa/models/attention.h"
+#include "ijepa/models/layers.h"
 
 namespace ijepa::eval {
 namespace {
@@ -75,15 +76,18 @@ at::Tensor AttentiveClassifierImpl::forward(const at::Tensor& features) {
   at::Tensor q = query_tokens_.expand({b, 1, d});
   // Cross-attention: one query attends over the T patch tokens.
   at::Tensor x = norm1_->forward(features);
-  at::Tensor qh = q_->forward(q).reshape({b, 1, h, hd}).permute({0, 2, 1, 3});
-  at::Tensor kv = kv_->forward(x).reshape({b, t, 2, h, hd}).permute({2, 0, 3, 1, 4});
-  at::Tensor k = kv[0], v = kv[1];
+  // The linears and the k / v split as the encoder's attention runs them (models::ApplyLinear;
+  // unbind in kv's own layout, whose backward is one stack): same values, fewer passes.
+  at::Tensor qh = models::ApplyLinear(q_, q).reshape({b, 1, h, hd}).transpose(1, 2);
+  const std::vector<at::Tensor> k_v =
+      models::ApplyLinear(kv_, x).view({b, t, 2, h, hd}).unbind(2);
+  const at::Tensor k = k_v[0].transpose(1, 2), v = k_v[1].transpose(1, 2);  // [B, h, T, hd]
   at::Tensor y = models::ScaledDotProductAttention(qh, k, v, /*dropout_p=*/0.0, /*training=*/false)
                      .transpose(1, 2)
                      .reshape({b, 1, d});
-  q = q + proj_->forward(y);
-  q = q + fc2_->forward(at::gelu(fc1_->forward(norm2_->forward(q))));
-  return linear_->forward(q.squeeze(1));
+  q = q + models::ApplyLinear(proj_, y);
+  q = q + models::ApplyLinear(fc2_, at::gelu(models::ApplyLinear(fc1_, norm2_->forward(q))));
+  return models::ApplyLinear(linear_, q.squeeze(1));
 }
 
 }  // namespace ijepa::eval
