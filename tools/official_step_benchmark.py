@@ -85,11 +85,13 @@ def official_steps(args, fixture, seed):
 def our_steps(args, fixture):
     # 2 threads change the float summation order: the step-parity tolerances are for 1 thread,
     # so agreement is reported (loss column) but not required here.
+    # bf16 moves the losses by up to ~5e-5 relative on its own (docs/training.md); 0.05 only
+    # catches a step that went wrong.
+    loss_tolerance = 0.05 if args.bf16 else 1e-3
     cmd = [args.replay, f"--fixture={fixture}", f"--threads={args.threads}",
-           "--loss_tolerance=1e-3", "--tensor_tolerance=1"]
+           f"--loss_tolerance={loss_tolerance}", "--tensor_tolerance=1"]
     if args.bf16:
         cmd.append("--bf16")
-        cmd.append("--loss_tolerance=0.05")
     rc, out = run(cmd)
     m = re.search(r"median step \((\d+) steps after the first\): ours ([\d.]+) ms, "
                   r"official ([\d.]+) ms", out)

@@ -28,7 +28,7 @@ def main():
     for spans in by_thread.values():
         # Nested spans on one thread: sort by start (longest first on ties) and keep a stack.
         spans.sort(key=lambda s: (s[0], -s[1]))
-        stack = []  # [end, name, child time]
+        stack = []  # [end, name, time of the children, duration]
         def close(frame):
             end, name, child, dur = frame
             self_us[name] += dur - child
