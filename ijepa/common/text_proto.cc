@@ -107,8 +107,11 @@ absl::Status SetList(Message* message, const FieldDescriptor* field, absl::strin
 
 }  // namespace
 
-absl::Status ParseTextProto(std::string_view text, std::string_view source, Message* message) {
+absl::Status ParseTextProto(std::string_view text, std::string_view source, Message* message,
+                            bool skip_unknown_fields) {
   google::protobuf::TextFormat::Parser parser;
+  parser.AllowUnknownField(skip_unknown_fields);
+  parser.AllowUnknownExtension(skip_unknown_fields);
   CollectErrors errors;
   parser.RecordErrorsTo(&errors);
   if (!parser.ParseFromString(std::string(text), message)) {

@@ -12,9 +12,10 @@
 namespace ijepa::common {
 
 // Replaces *message with `text` parsed as text format. Errors name the message type, `source`
-// (a file name) and the line:column of each problem.
+// (a file name) and the line:column of each problem. `skip_unknown_fields` accepts fields (and
+// extensions) the message does not have: for a message that mirrors a few fields of a larger one.
 absl::Status ParseTextProto(std::string_view text, std::string_view source,
-                            google::protobuf::Message* message);
+                            google::protobuf::Message* message, bool skip_unknown_fields = false);
 
 // Reads and parses the text-format file at `path`, which must be a readable regular file
 // (common::ReadRegularFile: a folder, FIFO or device is an error naming the path, never an empty
