@@ -4,7 +4,6 @@
 #include <cstdlib>
 #include <functional>
 #include <future>
-#include <thread>
 
 #include <ATen/ATen.h>
 
@@ -40,7 +39,8 @@ void RunRanks(int world_size, const std::function<void(Communicator&)>& body) {
   // as in training, never races there. A buffer size of 0 turns the recorder off; it is read
   // once, when the first process group is made. LibTorch 1.13 has no recorder.
   setenv("TORCH_FR_BUFFER_SIZE", "0", /*overwrite=*/1);
-  const int port = testing::FreePort();
+  const PortReservation reserved = testing::ReservePort();
+  const int port = reserved.port();
   std::vector<std::future<void>> ranks;
   for (int rank = 0; rank < world_size; ++rank) {
     ranks.push_back(std::async(std::launch::async, [&, rank] {
@@ -161,7 +161,8 @@ TEST(CommunicatorTest, SingleProcessIsTheIdentity) {
 }
 
 TEST(CommunicatorTest, PeerThatNeverJoinsTimesOutNamingRankAndAddress) {
-  const int port = testing::FreePort();
+  const PortReservation reserved = testing::ReservePort();
+  const int port = reserved.port();
   const auto start = Clock::now();
   absl::StatusOr<std::unique_ptr<Communicator>> comm =
       Communicator::Create(Env(0, 3, port), torch::kCPU, std::chrono::milliseconds(1000));
@@ -171,24 +172,27 @@ TEST(CommunicatorTest, PeerThatNeverJoinsTimesOutNamingRankAndAddress) {
   EXPECT_THAT(std::string(comm.status().message()),
               HasSubstr("ranks 1, 2 never joined the rendezvous at 127.0.0.1:" +
                         std::to_string(port) + " within 1000 ms"));
+  // The rendezvous waits out its whole timeout before it gives up (how much longer a busy machine
+  // takes is not this test's business; a hang is the test runner's timeout).
   EXPECT_GE(elapsed, std::chrono::milliseconds(1000));
-  EXPECT_LT(elapsed, std::chrono::milliseconds(4000));
 }
 
 TEST(CommunicatorTest, MissingRankZeroTimesOutNamingTheAddress) {
-  const int port = testing::FreePort();
-  const auto start = Clock::now();
+  // Held, so nothing listens there: rank 0 is missing for sure.
+  const PortReservation reserved = testing::ReservePort();
+  const int port = reserved.port();
   absl::StatusOr<std::unique_ptr<Communicator>> comm =
       Communicator::Create(Env(1, 2, port), torch::kCPU, std::chrono::milliseconds(1000));
   ASSERT_FALSE(comm.ok());
+  EXPECT_EQ(comm.status().code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_THAT(std::string(comm.status().message()),
               HasSubstr("rank 1 of 2 could not reach the rendezvous hosted by rank 0 at "
-                        "127.0.0.1:" + std::to_string(port)));
-  EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(4000));
+                        "127.0.0.1:" + std::to_string(port) + " within 1000 ms"));
 }
 
 TEST(CommunicatorTest, DuplicateRankIsAnError) {
-  const int port = testing::FreePort();
+  const PortReservation reserved = testing::ReservePort();
+  const int port = reserved.port();
   auto start = [&](int rank) {
     return std::async(std::launch::async, [&, rank] {
       return Communicator::Create(Env(rank, 2, port), torch::kCPU, kTimeout);
@@ -209,14 +213,21 @@ TEST(CommunicatorTest, DuplicateRankIsAnError) {
 }
 
 TEST(CommunicatorTest, RanksMayStartBeforeRankZero) {
-  const int port = testing::FreePort();
+  const PortReservation reserved = testing::ReservePort();
+  const int port = reserved.port();
+  std::promise<void> rank1_started;
   auto rank1 = std::async(std::launch::async, [&] {
+    rank1_started.set_value();
     auto comm = Communicator::Create(Env(1, 2, port), torch::kCPU, kTimeout);
     if (!comm.ok()) return comm.status();
     EXPECT_EQ((*comm)->AllReduceMean(3.0), 2.0);
     return absl::OkStatus();
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  // Rank 1 is inside Create, where nothing listens on the port yet (it is held, not served), and
+  // it has not given up: it waits for rank 0 rather than failing.
+  rank1_started.get_future().wait();
+  ASSERT_EQ(rank1.wait_for(std::chrono::seconds(0)), std::future_status::timeout)
+      << "rank 1 returned before rank 0 started: " << rank1.get();
   auto comm = Communicator::Create(Env(0, 2, port), torch::kCPU, kTimeout);
   ASSERT_TRUE(comm.ok()) << comm.status();
   EXPECT_EQ((*comm)->AllReduceMean(1.0), 2.0);
@@ -242,7 +253,8 @@ TEST(CommunicatorTest, RejectsBadArguments) {
 }
 
 TEST(CommunicatorTest, PeerThatLeavesMakesCollectivesFail) {
-  const int port = testing::FreePort();
+  const PortReservation reserved = testing::ReservePort();
+  const int port = reserved.port();
   std::promise<void> rank1_gone;
   auto rank1 = std::async(std::launch::async, [&] {
     auto comm = Communicator::Create(Env(1, 2, port), torch::kCPU, kTimeout);
@@ -256,7 +268,6 @@ TEST(CommunicatorTest, PeerThatLeavesMakesCollectivesFail) {
   (*comm)->Barrier();
   rank1_gone.get_future().wait();
   rank1.get();
-  const auto start = Clock::now();
   try {
     (*comm)->AllReduceMean(1.0);
     ADD_FAILURE() << "a collective with a departed peer succeeded";
@@ -264,7 +275,6 @@ TEST(CommunicatorTest, PeerThatLeavesMakesCollectivesFail) {
     EXPECT_THAT(e.what(), HasSubstr("rank 0 of 2 (rendezvous 127.0.0.1:" + std::to_string(port) +
                                     "): all-reduce of a scalar failed"));
   }
-  EXPECT_LT(Clock::now() - start, kTimeout + std::chrono::milliseconds(2000));
 }
 
 }  // namespace

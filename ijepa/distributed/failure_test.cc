@@ -25,21 +25,29 @@ using std::chrono::milliseconds;
 
 std::string Trainer() { return testing::RunfilesPath("ijepa/distributed/toy_trainer"); }
 
+// The communicator's timeout where a test needs it to fire.
 constexpr int kTimeoutMs = 4000;
+// One no test waits out: a rank that ends under it noticed the failure without the timeout.
+constexpr int kNeverMs = 600000;
+// Upper bound on waiting for a rank that should end: a hang guard, not a measurement (the run
+// ends within seconds; a loaded machine may take longer, never this long).
+constexpr milliseconds kHangGuard(120000);
 
 // The processes of one test; whatever still runs when the test ends is killed and reaped.
 class Ranks {
  public:
-  // Starts ranks `ranks` of a world of `world_size` as separate processes on a long, slow run.
-  Ranks(const std::string& name, int port, int world_size, const std::vector<int>& ranks)
+  // Starts ranks `ranks` of a world of `world_size` as separate processes that train until killed,
+  // with a rendezvous and collective timeout of `timeout_ms`.
+  Ranks(const std::string& name, int port, int world_size, const std::vector<int>& ranks,
+        int timeout_ms = kTimeoutMs)
       : name_(name) {
     for (int rank : ranks) {
       const std::string log = testing::TempPath(name + ".log.r" + std::to_string(rank));
       std::remove(log.c_str());
       std::remove(testing::TempPath(name + ".progress.r" + std::to_string(rank)).c_str());
       pid_t pid = testing::Spawn(
-          {Trainer(), "--out=" + testing::TempPath(name), "--steps=100000", "--step_sleep_ms=20",
-           "--global_batch=8", "--timeout_ms=" + std::to_string(kTimeoutMs)},
+          {Trainer(), "--out=" + testing::TempPath(name), "--steps=-1", "--global_batch=8",
+           "--timeout_ms=" + std::to_string(timeout_ms)},
           {{"RANK", std::to_string(rank)},
            {"WORLD_SIZE", std::to_string(world_size)},
            {"LOCAL_RANK", std::to_string(rank)},
@@ -54,7 +62,7 @@ class Ranks {
     for (pid_t pid : pids_) {
       if (pid > 0) {
         kill(pid, SIGKILL);
-        testing::WaitFor(pid, milliseconds(10000));
+        testing::WaitFor(pid, kHangGuard);
       }
     }
   }
@@ -62,16 +70,17 @@ class Ranks {
   pid_t pid(int i) const { return pids_[i]; }
   std::string log(int i) const { return testing::ReadFile(logs_[i]); }
 
-  // Wait status of process i, or nullopt if it still runs after `timeout`.
-  std::optional<int> Wait(int i, milliseconds timeout) {
-    std::optional<int> status = testing::WaitFor(pids_[i], timeout);
+  // Wait status of process i, or nullopt if it still runs after the hang guard.
+  std::optional<int> Wait(int i) {
+    std::optional<int> status = testing::WaitFor(pids_[i], kHangGuard);
     if (status.has_value()) pids_[i] = -1;
     return status;
   }
 
-  // Whether rank `rank` finished a few steps (training is under way) within 30 s.
+  // Whether rank `rank` reported a few finished steps (training is under way) before the hang
+  // guard: the event the tests act on, read from the progress file the rank writes.
   bool WaitUntilTraining(int rank) const {
-    const auto deadline = Clock::now() + milliseconds(30000);
+    const auto deadline = Clock::now() + kHangGuard;
     const std::string progress = testing::TempPath(name_ + ".progress.r" + std::to_string(rank));
     while (Clock::now() < deadline) {
       const std::string step = testing::ReadFile(progress);
@@ -89,33 +98,30 @@ class Ranks {
 
 bool ExitedNonZero(int status) { return WIFEXITED(status) && WEXITSTATUS(status) != 0; }
 
-TEST(FailureTest, KilledRankMakesTheOtherExitNonZeroWithinTheTimeout) {
-  const int port = testing::FreePort();
-  Ranks ranks("killed", port, 2, {0, 1});
+TEST(FailureTest, KilledRankMakesTheOtherExitNonZeroWithoutWaitingForTheTimeout) {
+  const PortReservation reserved = testing::ReservePort();
+  const int port = reserved.port();
+  // A timeout no run reaches: rank 0 can end only by noticing that its peer died.
+  Ranks ranks("killed", port, 2, {0, 1}, kNeverMs);
   ASSERT_TRUE(ranks.WaitUntilTraining(1)) << ranks.log(1);
   ASSERT_EQ(kill(ranks.pid(1), SIGKILL), 0);
-  const auto killed_at = Clock::now();
-  std::optional<int> status = ranks.Wait(0, milliseconds(kTimeoutMs + 2000));
-  const auto elapsed = Clock::now() - killed_at;
+  std::optional<int> status = ranks.Wait(0);
   ASSERT_TRUE(status.has_value()) << "rank 0 still runs after its peer was killed:\n"
                                   << ranks.log(0);
   EXPECT_TRUE(ExitedNonZero(*status)) << "wait status " << *status;
-  EXPECT_LT(elapsed, milliseconds(kTimeoutMs));
   EXPECT_THAT(ranks.log(0),
               HasSubstr("rank 0 of 2 (rendezvous 127.0.0.1:" + std::to_string(port) + ")"));
 }
 
-TEST(FailureTest, StoppedRankMakesTheOtherExitNonZeroAfterTheTimeout) {
-  const int port = testing::FreePort();
+TEST(FailureTest, StoppedRankMakesTheOtherExitNonZeroAtTheTimeout) {
+  const PortReservation reserved = testing::ReservePort();
+  const int port = reserved.port();
   Ranks ranks("stopped", port, 2, {0, 1});
   ASSERT_TRUE(ranks.WaitUntilTraining(1)) << ranks.log(1);
   ASSERT_EQ(kill(ranks.pid(1), SIGSTOP), 0);  // alive, connections open, never answers
-  const auto stopped_at = Clock::now();
-  std::optional<int> status = ranks.Wait(0, milliseconds(kTimeoutMs + 3000));
-  const auto elapsed = Clock::now() - stopped_at;
+  std::optional<int> status = ranks.Wait(0);
   ASSERT_TRUE(status.has_value()) << "rank 0 hangs on a stopped peer:\n" << ranks.log(0);
   EXPECT_TRUE(ExitedNonZero(*status)) << "wait status " << *status;
-  EXPECT_LT(elapsed, milliseconds(kTimeoutMs + 3000));
   EXPECT_THAT(ranks.log(0), HasSubstr("rank 0 of 2 (rendezvous 127.0.0.1:" +
                                       std::to_string(port) + "): "));
   EXPECT_THAT(ranks.log(0),
@@ -123,9 +129,10 @@ TEST(FailureTest, StoppedRankMakesTheOtherExitNonZeroAfterTheTimeout) {
 }
 
 TEST(FailureTest, PeerThatNeverJoinsEndsTheRunNamingRankAndAddress) {
-  const int port = testing::FreePort();
+  const PortReservation reserved = testing::ReservePort();
+  const int port = reserved.port();
   Ranks ranks("alone", port, 2, {0});
-  std::optional<int> status = ranks.Wait(0, milliseconds(kTimeoutMs + 5000));
+  std::optional<int> status = ranks.Wait(0);
   ASSERT_TRUE(status.has_value()) << "rank 0 waits forever for rank 1";
   EXPECT_TRUE(ExitedNonZero(*status)) << "wait status " << *status;
   EXPECT_THAT(ranks.log(0),

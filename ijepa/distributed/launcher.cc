@@ -1,12 +1,9 @@
 #include "ijepa/distributed/launcher.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "ijepa/distributed/port_reservation.h"
 
 extern char** environ;
 
@@ -76,22 +74,6 @@ int ExitCode(int wait_status) {
 std::string Describe(int code) {
   if (code > 128) return absl::StrCat("was killed by signal ", code - 128, " (", strsignal(code - 128), ")");
   return absl::StrCat("exited with status ", code);
-}
-
-int PickFreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return -1;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_ANY);
-  socklen_t len = sizeof(addr);
-  int port = -1;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  return port;
 }
 
 // fork + exec of one rank with its pipes and environment. Everything is prepared before fork().
@@ -206,9 +188,13 @@ std::map<std::string, std::string> RankEnvironment(const LaunchOptions& options,
 absl::StatusOr<int> Launch(const LaunchOptions& requested) {
   if (absl::Status status = ValidateLaunchOptions(requested); !status.ok()) return status;
   LaunchOptions options = requested;
+  // Held until the ranks end: rank 0's rendezvous binds it; no other process can take it first.
+  std::optional<PortReservation> reserved_port;
   if (options.master_port == 0) {
-    options.master_port = PickFreePort();
-    if (options.master_port <= 0) return absl::InternalError("launch: no free TCP port found");
+    absl::StatusOr<PortReservation> reserved = PortReservation::Create();
+    if (!reserved.ok()) return absl::InternalError(absl::StrCat("launch: ", reserved.status().message()));
+    options.master_port = reserved->port();
+    reserved_port.emplace(*std::move(reserved));
   }
 
   // SIGINT/SIGTERM (Ctrl-C, scancel, a test runner's timeout) stop the ranks instead of orphaning

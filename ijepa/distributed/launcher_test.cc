@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -19,7 +20,6 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-using Clock = std::chrono::steady_clock;
 
 // Runs Launch() with this process's stdout and stderr sent to files; returns {code, out, err}.
 struct Result {
@@ -84,26 +84,42 @@ TEST(LauncherTest, MultiNodeRanks) {
   EXPECT_EQ(env.at("MASTER_PORT"), "1234");
 }
 
+// A shell fragment that returns once every file in `paths` exists: how a rank waits for the
+// others to reach a point (each touches its file there).
+std::string AwaitFiles(const std::vector<std::string>& paths) {
+  std::string test;
+  for (const std::string& path : paths) {
+    std::remove(path.c_str());
+    test += (test.empty() ? "" : " && ") + std::string("[ -e '") + path + "' ]";
+  }
+  return "until " + test + "; do sleep 0.01; done";
+}
+
 TEST(LauncherTest, AFailingRankStopsTheOthersAndGivesItsStatus) {
-  LaunchOptions options = Shell(3, "if [ \"$RANK\" = 1 ]; then sleep 0.3; exit 7; fi; exec sleep 30");
+  // Ranks 0 and 2 never end by themselves: Launch returns only because it stopped them (without
+  // that, this test hangs until the runner's timeout). Rank 1 fails once both are running.
+  const std::string ready = testing::TempPath("fail.ready.");
+  LaunchOptions options = Shell(
+      3, "if [ \"$RANK\" = 1 ]; then " + AwaitFiles({ready + "0", ready + "2"}) + "; exit 7; fi; " +
+             "touch '" + ready + "'$RANK; exec tail -f /dev/null");
   options.kill_grace = std::chrono::milliseconds(2000);
-  const auto start = Clock::now();
   Result r = RunCapturing(options, "fail");
   ASSERT_TRUE(r.code.ok()) << r.code.status();
   EXPECT_EQ(*r.code, 7);
-  EXPECT_LT(Clock::now() - start, std::chrono::seconds(10));  // not the 30 s of the others
   EXPECT_THAT(r.err, HasSubstr("[launch] rank 1 exited with status 7; stopping the other ranks"));
 }
 
 TEST(LauncherTest, RanksIgnoringSigtermAreKilledAfterTheGrace) {
-  LaunchOptions options =
-      Shell(2, "trap '' TERM; if [ \"$RANK\" = 0 ]; then exit 3; fi; while :; do sleep 0.1; done");
+  // Rank 1 ignores SIGTERM (the disposition survives its exec) and never ends by itself: Launch
+  // returns only because it sent SIGKILL after the grace. Rank 0 fails once rank 1 ignores TERM.
+  const std::string ignoring = testing::TempPath("grace.ignoring");
+  LaunchOptions options = Shell(
+      2, "trap '' TERM; if [ \"$RANK\" = 0 ]; then " + AwaitFiles({ignoring}) + "; exit 3; fi; " +
+             "touch '" + ignoring + "'; exec tail -f /dev/null");
   options.kill_grace = std::chrono::milliseconds(500);
-  const auto start = Clock::now();
   Result r = RunCapturing(options, "grace");
   ASSERT_TRUE(r.code.ok()) << r.code.status();
   EXPECT_EQ(*r.code, 3);
-  EXPECT_LT(Clock::now() - start, std::chrono::seconds(10));
 }
 
 TEST(LauncherTest, RankKilledBySignalReports128PlusSignal) {

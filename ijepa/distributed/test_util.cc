@@ -1,9 +1,6 @@
 #include "ijepa/distributed/test_util.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,21 +15,10 @@ extern char** environ;
 
 namespace ijepa::distributed::testing {
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw std::runtime_error("socket() failed");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    close(fd);
-    throw std::runtime_error("bind/getsockname on 127.0.0.1:0 failed");
-  }
-  close(fd);
-  return ntohs(addr.sin_port);
+PortReservation ReservePort() {
+  absl::StatusOr<PortReservation> reserved = PortReservation::Create();
+  if (!reserved.ok()) throw std::runtime_error(std::string(reserved.status().message()));
+  return *std::move(reserved);
 }
 
 pid_t Spawn(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,

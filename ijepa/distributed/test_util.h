@@ -8,10 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "ijepa/distributed/port_reservation.h"
+
 namespace ijepa::distributed::testing {
 
-// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
-int FreePort();
+// A port for a test's rendezvous, held until the reservation is destroyed (keep it for the whole
+// test): rank 0's TCPStore binds it, and no other process can take it first. Throws on failure.
+PortReservation ReservePort();
 
 // Starts `argv` with the current environment plus `env`, stdout and stderr appended to `log_path`.
 pid_t Spawn(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,

@@ -10,9 +10,8 @@
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
+#include <string>
 #include <iostream>
-#include <thread>
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/nn/functional/loss.h>
@@ -24,16 +23,16 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "ijepa/common/atomic_file.h"
 #include "ijepa/distributed/communicator.h"
 #include "ijepa/distributed/env.h"
 
-ABSL_FLAG(int, steps, 5, "Optimizer steps.");
+ABSL_FLAG(int, steps, 5, "Optimizer steps; negative: until the process is killed (tests act mid-run).");
 ABSL_FLAG(int, global_batch, 8, "Samples per step over all ranks (divisible by WORLD_SIZE).");
 ABSL_FLAG(std::string, optimizer, "sgd", "sgd (with momentum and weight decay) | adamw");
 ABSL_FLAG(double, lr, 0.05, "Learning rate.");
 ABSL_FLAG(std::string, out, "", "Prefix of the files written (see the top of this file).");
 ABSL_FLAG(int, timeout_ms, 5000, "Rendezvous and collective timeout.");
-ABSL_FLAG(int, step_sleep_ms, 0, "Pause after each step (lets tests act mid-run).");
 ABSL_FLAG(int64_t, bucket_bytes, ijepa::distributed::Communicator::kDefaultBucketBytes,
           "Gradient bucket size.");
 ABSL_FLAG(bool, skip_allreduce, false,
@@ -41,13 +40,20 @@ ABSL_FLAG(bool, skip_allreduce, false,
 
 namespace {
 
+// Whole files, atomically: a test that reads one while this rank runs sees a complete file.
+void WriteFile(const std::string& path, const std::string& contents) {
+  if (absl::Status s = ijepa::common::WriteFileAtomically(path, contents); !s.ok()) {
+    throw std::runtime_error(std::string(s.message()));
+  }
+}
+
 void WriteParameters(const torch::nn::Module& model, const std::string& path) {
-  std::ofstream out(path, std::ios::binary);
+  std::string bytes;
   for (const torch::Tensor& p : model.parameters()) {
     torch::Tensor flat = p.detach().to(torch::kFloat).contiguous().view({-1});
-    out.write(reinterpret_cast<const char*>(flat.data_ptr<float>()), flat.numel() * sizeof(float));
+    bytes.append(reinterpret_cast<const char*>(flat.data_ptr<float>()), flat.numel() * sizeof(float));
   }
-  if (!out) throw std::runtime_error("cannot write " + path);
+  WriteFile(path, bytes);
 }
 
 int Run() {
@@ -92,7 +98,8 @@ int Run() {
   }
 
   const int64_t local_batch = global_batch / world;
-  for (int step = 0; step < absl::GetFlag(FLAGS_steps); ++step) {
+  const int steps = absl::GetFlag(FLAGS_steps);
+  for (int step = 0; steps < 0 || step < steps; ++step) {
     // The same global batch on every rank (seeded by step); each takes its contiguous shard.
     auto gen = at::make_generator<at::CPUGeneratorImpl>(777 + step);
     torch::Tensor x = at::randn({global_batch, 6}, gen);
@@ -106,13 +113,7 @@ int Run() {
     optimizer->step();
     const double mean_loss = (*comm)->AllReduceMean(loss.item<double>());
     if (rank == 0) std::cout << "step " << step << " loss " << mean_loss << std::endl;
-    {
-      std::ofstream progress(out + ".progress.r" + std::to_string(rank), std::ios::trunc);
-      progress << step << "\n";
-    }
-    if (int ms = absl::GetFlag(FLAGS_step_sleep_ms); ms > 0) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-    }
+    WriteFile(out + ".progress.r" + std::to_string(rank), std::to_string(step) + "\n");
   }
   (*comm)->Barrier();
   WriteParameters(*model, out + ".final.r" + std::to_string(rank));
