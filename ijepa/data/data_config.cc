@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "ijepa/common/field_error.h"
 #include "ijepa/common/limits.h"
 #include "ijepa/data/cifar.h"
 #include "ijepa/data/idx.h"
@@ -44,10 +45,10 @@ std::vector<float> FitChannels(const std::vector<float>& values, int channels) {
   return {0.299f * values[0] + 0.587f * values[1] + 0.114f * values[2]};
 }
 
-absl::Status CheckRange(const google::protobuf::RepeatedField<float>& values, const char* field) {
+absl::Status CheckRange(const google::protobuf::RepeatedField<float>& values, const std::string& field) {
   if (values.empty()) return absl::OkStatus();
   if (values.size() != 2 || !(values[0] > 0) || values[0] > values[1]) {
-    return absl::InvalidArgumentError(absl::StrCat("data.", field, " has ", values.size(),
+    return absl::InvalidArgumentError(absl::StrCat(field, " has ", values.size(),
                                                    " value(s)", values.size() == 2 ? absl::StrCat(" [", values[0], ", ", values[1], "]") : "",
                                                    "; expected two values 0 < min <= max"));
   }
@@ -67,70 +68,72 @@ absl::StatusOr<std::string> ExistingIdxFile(const std::string& folder, const std
 
 }  // namespace
 
-absl::Status ValidateDataConfig(const DataConfig& c) {
+common::FieldErrorStyle DataFieldStyle() {
+  common::FieldErrorStyle style;
+  style.name = [](absl::string_view field) { return absl::StrCat("data.", field); };
+  style.words = [](absl::string_view name, absl::string_view expected, absl::string_view got) {
+    return absl::StrCat(name, " is ", got, "; expected ", expected);
+  };
+  return style;
+}
+
+absl::Status ValidateDataConfig(const DataConfig& c, const common::FieldErrorStyle& style) {
   if (c.dataset() == DataConfig::DATASET_KIND_UNSPECIFIED) {
-    return absl::InvalidArgumentError("data.dataset is unspecified; expected IDX, IMAGE_FOLDER, CIFAR10 or CIFAR100");
+    return style.Error("dataset", "IDX, IMAGE_FOLDER, CIFAR10 or CIFAR100", "unspecified");
   }
-  if (c.root_path().empty()) return absl::InvalidArgumentError("data.root_path is empty; expected a folder");
-  if (c.batch_size() <= 0) {
-    return absl::InvalidArgumentError(absl::StrCat("data.batch_size is ", c.batch_size(), "; expected > 0"));
-  }
+  if (c.root_path().empty()) return style.Error("root_path", "a folder", "empty");
+  if (c.batch_size() <= 0) return style.Error("batch_size", "> 0", absl::StrCat(c.batch_size()));
   if (c.crop_size() <= 0 || c.crop_size() > 8192) {
-    return absl::InvalidArgumentError(absl::StrCat("data.crop_size is ", c.crop_size(), "; expected 1 to 8192"));
+    return style.Error("crop_size", "1 to 8192", absl::StrCat(c.crop_size()));
   }
-  if (absl::Status s = CheckRange(c.crop_scale(), "crop_scale"); !s.ok()) return s;
+  if (absl::Status s = CheckRange(c.crop_scale(), style.Name("crop_scale")); !s.ok()) return s;
   if (c.crop_scale_size() == 2 && c.crop_scale(1) > 1.0f) {
-    return absl::InvalidArgumentError(absl::StrCat("data.crop_scale max is ", c.crop_scale(1), "; expected <= 1"));
+    return style.Error("crop_scale max", "<= 1", absl::StrCat(c.crop_scale(1)));
   }
-  if (absl::Status s = CheckRange(c.crop_ratio(), "crop_ratio"); !s.ok()) return s;
-  if (c.num_workers() < 0) {
-    return absl::InvalidArgumentError(absl::StrCat("data.num_workers is ", c.num_workers(), "; expected >= 0"));
-  }
+  if (absl::Status s = CheckRange(c.crop_ratio(), style.Name("crop_ratio")); !s.ok()) return s;
+  if (c.num_workers() < 0) return style.Error("num_workers", ">= 0", absl::StrCat(c.num_workers()));
   // 100000 workers aborted in std::thread's constructor; a billion images per batch exhausted memory.
-  if (absl::Status s = common::CheckThreadCount("data.num_workers", c.num_workers()); !s.ok()) return s;
-  if (absl::Status s = common::CheckBatchSize("data.batch_size", c.batch_size()); !s.ok()) return s;
+  if (absl::Status s = common::CheckThreadCount(style.Name("num_workers"), c.num_workers()); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = common::CheckBatchSize(style.Name("batch_size"), c.batch_size()); !s.ok()) return s;
   if (c.color_jitter_strength() < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("data.color_jitter_strength is ", c.color_jitter_strength(), "; expected >= 0"));
+    return style.Error("color_jitter_strength", ">= 0", absl::StrCat(c.color_jitter_strength()));
   }
-  if (c.channels() != 1 && c.channels() != 3) {
-    return absl::InvalidArgumentError(absl::StrCat("data.channels is ", c.channels(), "; expected 1 or 3"));
-  }
+  if (c.channels() != 1 && c.channels() != 3) return style.Error("channels", "1 or 3", absl::StrCat(c.channels()));
   for (const auto* field : {&c.normalization_mean(), &c.normalization_std()}) {
     const int n = field->size();
     if (n != 0 && n != 1 && n != c.channels()) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "data.", field == &c.normalization_mean() ? "normalization_mean" : "normalization_std", " has ", n,
-          " values; expected none (data set default), 1, or ", c.channels(), " (data.channels)"));
+          style.Name(field == &c.normalization_mean() ? "normalization_mean" : "normalization_std"), " has ", n,
+          " values; expected none (data set default), 1, or ", c.channels(), " (", style.Name("channels"), ")"));
     }
   }
   for (float s : c.normalization_std()) {
-    if (!(s > 0)) return absl::InvalidArgumentError(absl::StrCat("data.normalization_std has ", s, "; expected > 0"));
+    if (!(s > 0)) {
+      return absl::InvalidArgumentError(absl::StrCat(style.Name("normalization_std"), " has ", s, "; expected > 0"));
+    }
   }
   if (!(c.max_skipped_fraction() >= 0 && c.max_skipped_fraction() <= 1)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("data.max_skipped_fraction is ", c.max_skipped_fraction(), "; expected in [0, 1]"));
+    return style.Error("max_skipped_fraction", "in [0, 1]", absl::StrCat(c.max_skipped_fraction()));
   }
   if (c.eval_resize_size() < 0 || (c.eval_resize_size() > 0 && c.eval_resize_size() < c.crop_size())) {
-    return absl::InvalidArgumentError(absl::StrCat("data.eval_resize_size is ", c.eval_resize_size(),
-                                                   "; expected 0 (automatic) or >= data.crop_size ",
-                                                   c.crop_size()));
+    return style.Error("eval_resize_size",
+                       absl::StrCat("0 (automatic) or >= ", style.Name("crop_size"), " ", c.crop_size()),
+                       absl::StrCat(c.eval_resize_size()));
   }
   if (c.low_shot_per_class() < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("data.low_shot_per_class is ", c.low_shot_per_class(), "; expected >= 0"));
+    return style.Error("low_shot_per_class", ">= 0", absl::StrCat(c.low_shot_per_class()));
   }
   if (c.holdout_per_class() < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("data.holdout_per_class is ", c.holdout_per_class(), "; expected >= 0"));
+    return style.Error("holdout_per_class", ">= 0", absl::StrCat(c.holdout_per_class()));
   }
   if (!(c.low_shot_percent() >= 0 && c.low_shot_percent() <= 100)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("data.low_shot_percent is ", c.low_shot_percent(), "; expected in [0, 100]"));
+    return style.Error("low_shot_percent", "in [0, 100]", absl::StrCat(c.low_shot_percent()));
   }
   if (!c.subset_file().empty() && c.dataset() != DataConfig::IMAGE_FOLDER) {
-    return absl::InvalidArgumentError("data.subset_file is set but data.dataset is not IMAGE_FOLDER; "
-                                      "subset files list image file names");
+    return absl::InvalidArgumentError(absl::StrCat(style.Name("subset_file"), " is set but ", style.Name("dataset"),
+                                                   " is not IMAGE_FOLDER; subset files list image file names"));
   }
   return absl::OkStatus();
 }

@@ -7,14 +7,21 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "ijepa/common/field_error.h"
 #include "ijepa/data/data.pb.h"
 #include "ijepa/data/dataset.h"
 #include "ijepa/data/transforms.h"
 
 namespace ijepa::data {
 
+// How ValidateDataConfig words errors by default: "data.channels is 2; expected 1 or 3".
+common::FieldErrorStyle DataFieldStyle();
+
 // Checks every field of `config`; errors name the field ("data.crop_scale") and what was expected.
-absl::Status ValidateDataConfig(const DataConfig& config);
+// A caller that embeds the data section in a larger config passes its own `style` (which receives
+// the field names without "data.").
+absl::Status ValidateDataConfig(const DataConfig& config,
+                                const common::FieldErrorStyle& style = DataFieldStyle());
 
 // Per-channel normalization after defaults are applied (see data.proto).
 struct Normalization {

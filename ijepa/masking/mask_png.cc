@@ -3,8 +3,10 @@
 #include <png.h>
 
 #include <algorithm>
+#include <string>
 
 #include "absl/strings/str_cat.h"
+#include "ijepa/common/atomic_file.h"
 #include "ijepa/common/read_file.h"
 
 namespace ijepa::masking {
@@ -54,8 +56,18 @@ absl::Status WritePng(const std::string& path, const RgbImage& image) {
   png.width = static_cast<png_uint_32>(image.width);
   png.height = static_cast<png_uint_32>(image.height);
   png.format = PNG_FORMAT_RGB;
-  if (!png_image_write_to_file(&png, path.c_str(), 0, image.pixels.data(), 0, nullptr)) {
-    return absl::UnavailableError(absl::StrCat("cannot write PNG ", path, ": ", png.message));
+  // Encoded in memory, then written atomically: a reader never sees half a picture.
+  png_alloc_size_t size = 0;
+  if (!png_image_write_to_memory(&png, nullptr, &size, 0, image.pixels.data(), 0, nullptr)) {
+    return absl::InternalError(absl::StrCat("cannot encode PNG ", path, ": ", png.message));
+  }
+  std::string bytes(size, '\0');
+  if (!png_image_write_to_memory(&png, bytes.data(), &size, 0, image.pixels.data(), 0, nullptr)) {
+    return absl::InternalError(absl::StrCat("cannot encode PNG ", path, ": ", png.message));
+  }
+  bytes.resize(size);
+  if (absl::Status status = common::WriteFileAtomically(path, bytes); !status.ok()) {
+    return absl::UnavailableError(absl::StrCat("cannot write PNG ", path, ": ", status.message()));
   }
   return absl::OkStatus();
 }

@@ -1,12 +1,16 @@
 #include "ijepa/models/layers.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Context.h>
 #include <c10/util/Exception.h>
 #include <torch/nn/functional/activation.h>
 #include <torch/nn/functional/dropout.h>
 
+#include <atomic>
 #include <cmath>
+#include <vector>
 
+#include "ijepa/common/torch_compat.h"
 #include "ijepa/models/attention.h"
 
 namespace ijepa::models {
@@ -21,8 +25,33 @@ torch::Tensor DropPath(const torch::Tensor& x, double drop_prob, bool training) 
   return x.div(keep_prob) * random_tensor;
 }
 
+namespace {
+std::atomic<CpuLinear> cpu_linear{CpuLinear::kBlas};
+
+bool TakesOneDnnPath(const torch::Tensor& x, const torch::Tensor& weight) {
+  return cpu_linear.load(std::memory_order_relaxed) == CpuLinear::kOneDnn && x.is_cpu() &&
+         x.scalar_type() == at::kFloat && weight.scalar_type() == at::kFloat &&
+         !compat::IsAutocastEnabled(c10::DeviceType::CPU) && x.dim() >= 2 && x.numel() > 0;
+}
+}  // namespace
+
+bool SetCpuLinear(CpuLinear backend) {
+  if (backend == CpuLinear::kOneDnn && !at::hasMKLDNN()) return false;
+  cpu_linear.store(backend);
+  return true;
+}
+
+CpuLinear GetCpuLinear() { return cpu_linear.load(); }
+
 torch::Tensor ApplyLinear(const torch::nn::Linear& layer, const torch::Tensor& x) {
-  return at::linear(x, layer->weight, layer->bias);
+  if (!TakesOneDnnPath(x, layer->weight)) return at::linear(x, layer->weight, layer->bias);
+  // mkldnn_linear takes a 2-D input in oneDNN's layout and a dense weight; autograd runs its
+  // backward (mkldnn_linear_backward) through oneDNN too, and the layout conversions' backward
+  // hands dense gradients back. The conversions copy the activations (cheap next to the product).
+  std::vector<int64_t> out_shape = x.sizes().vec();
+  out_shape.back() = layer->weight.size(0);
+  const at::Tensor rows = x.reshape({-1, x.size(-1)}).contiguous();
+  return at::mkldnn_linear(rows.to_mkldnn(), layer->weight, layer->bias).to_dense().view(out_shape);
 }
 
 AttentionImpl::AttentionImpl(int64_t dim, int64_t num_heads, bool qkv_bias, double attn_drop,

@@ -18,9 +18,21 @@ namespace ijepa::models {
 // LayerNorm epsilon of every official model (partial(nn.LayerNorm, eps=1e-6)).
 inline constexpr double kLayerNormEps = 1e-6;
 
+// Which library multiplies the matrices of float32 linear layers on the CPU (forward and
+// backward). kBlas: ATen's choice, the BLAS LibTorch was built with, as Python's nn.Linear does
+// (Debian's LibTorch 1.13: OpenBLAS, which runs its AVX2 "Haswell" kernels on AVX-512 CPUs).
+// kOneDnn: oneDNN, which LibTorch bundles for its CPU kernels, with AVX-512 kernels where the CPU
+// has them (measured in docs/performance.md). The two differ in summation order only (about 1e-7
+// relative). bf16 autocast, other dtypes and other devices always take ATen's path.
+enum class CpuLinear { kBlas, kOneDnn };
+// Process-wide; set once before the first step (the trainer: `meta.cpu_linear`). Setting kOneDnn
+// in a LibTorch built without oneDNN (at::hasMKLDNN() false) keeps kBlas and returns false.
+bool SetCpuLinear(CpuLinear backend);
+CpuLinear GetCpuLinear();
+
 // `layer` applied as Python's nn.Linear runs it (at::linear: the bias fused into addmm for
-// contiguous 2-D and 3-D inputs). The C++ frontend's Linear::forward is a matmul and a separate
-// `+= bias` pass over the output; same values, slower.
+// contiguous 2-D and 3-D inputs), or through oneDNN per SetCpuLinear. The C++ frontend's
+// Linear::forward is a matmul and a separate `+= bias` pass over the output; same values, slower.
 torch::Tensor ApplyLinear(const torch::nn::Linear& layer, const torch::Tensor& x);
 
 // Official drop_path: per-sample stochastic depth, identity when !training or drop_prob == 0.

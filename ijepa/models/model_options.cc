@@ -31,14 +31,38 @@ int64_t BlockParameters(int64_t dim, double mlp_ratio, bool qkv_bias) {
   return norms + qkv + proj + mlp;
 }
 
-absl::Status CheckPositive(int64_t value, const char* field) {
+absl::Status CheckPositive(int64_t value, const char* field, const common::FieldErrorStyle& style) {
   if (value > 0) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(field, " must be > 0, got ", value));
+  return style.Error(field, "> 0", absl::StrCat(value));
 }
 
-absl::Status CheckProbability(double value, const char* field) {
+absl::Status CheckProbability(double value, const char* field, const common::FieldErrorStyle& style) {
   if (value >= 0.0 && value < 1.0) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(field, " must be in [0, 1), got ", value));
+  return style.Error(field, "in [0, 1)", absl::StrCat(value));
+}
+
+// `a` must be a multiple of `b` (both fields of the struct being checked).
+absl::Status CheckMultiple(int64_t a, const char* a_field, int64_t b, const char* b_field,
+                          const common::FieldErrorStyle& style) {
+  if (a % b == 0) return absl::OkStatus();
+  return style.Error(a_field, absl::StrCat("a multiple of ", style.Name(b_field), " (", b, ")"),
+                     absl::StrCat(a));
+}
+
+// The 2-D sin-cos embedding gives a quarter of the width to each of sin/cos of row/column.
+absl::Status CheckSinCosWidth(int64_t width, const char* field, const common::FieldErrorStyle& style) {
+  if (width % 4 == 0) return absl::OkStatus();
+  return style.Error(field, "a multiple of 4 (2-D sin-cos position embedding)", absl::StrCat(width));
+}
+
+absl::Status CheckMlpRatio(int64_t width, double mlp_ratio, const common::FieldErrorStyle& style) {
+  if (mlp_ratio > 0.0 && MlpHiddenDim(width, mlp_ratio) >= 1) return absl::OkStatus();
+  return style.Error("mlp_ratio", "> 0 and give an MLP width >= 1", absl::StrCat(mlp_ratio));
+}
+
+absl::Status CheckInitStd(double init_std, const common::FieldErrorStyle& style) {
+  if (init_std > 0.0) return absl::OkStatus();
+  return style.Error("init_std", "> 0", absl::StrCat(init_std));
 }
 
 }  // namespace
@@ -53,9 +77,10 @@ int64_t MlpHiddenDim(int64_t dim, double mlp_ratio) {
   return static_cast<int64_t>(static_cast<double>(dim) * mlp_ratio);
 }
 
-absl::StatusOr<VisionTransformerOptions> NamedVisionTransformer(std::string_view name,
-                                                                int64_t patch_size,
-                                                                int64_t img_size, int64_t in_chans) {
+std::optional<VisionTransformerOptions> FindNamedVisionTransformer(std::string_view name,
+                                                                   int64_t patch_size,
+                                                                   int64_t img_size,
+                                                                   int64_t in_chans) {
   for (const NamedSize& size : kNamedSizes) {
     if (size.name != name) continue;
     VisionTransformerOptions options;
@@ -66,14 +91,25 @@ absl::StatusOr<VisionTransformerOptions> NamedVisionTransformer(std::string_view
     options.depth = size.depth;
     options.num_heads = size.num_heads;
     options.mlp_ratio = size.mlp_ratio;
-    if (absl::Status status = ValidateVisionTransformerOptions(options); !status.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(std::string(name), ": ", status.message()));
-    }
     return options;
   }
-  return absl::InvalidArgumentError(absl::StrCat("model_name: unknown model '", std::string(name),
-                                                 "', expected one of ",
-                                                 absl::StrJoin(NamedModels(), ", ")));
+  return std::nullopt;
+}
+
+absl::StatusOr<VisionTransformerOptions> NamedVisionTransformer(std::string_view name,
+                                                                int64_t patch_size,
+                                                                int64_t img_size, int64_t in_chans) {
+  std::optional<VisionTransformerOptions> options =
+      FindNamedVisionTransformer(name, patch_size, img_size, in_chans);
+  if (!options.has_value()) {
+    return absl::InvalidArgumentError(absl::StrCat("model_name: unknown model '", std::string(name),
+                                                   "', expected one of ",
+                                                   absl::StrJoin(NamedModels(), ", ")));
+  }
+  if (absl::Status status = ValidateVisionTransformerOptions(*options); !status.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(std::string(name), ": ", status.message()));
+  }
+  return *options;
 }
 
 PredictorOptions PredictorForEncoder(const VisionTransformerOptions& encoder,
@@ -89,71 +125,47 @@ PredictorOptions PredictorForEncoder(const VisionTransformerOptions& encoder,
   return options;
 }
 
-absl::Status ValidateVisionTransformerOptions(const VisionTransformerOptions& o) {
+absl::Status ValidateVisionTransformerOptions(const VisionTransformerOptions& o,
+                                              const common::FieldErrorStyle& style) {
   for (const auto& [value, field] :
        {std::pair{o.img_size, "img_size"}, {o.patch_size, "patch_size"}, {o.in_chans, "in_chans"},
         {o.embed_dim, "embed_dim"}, {o.depth, "depth"}, {o.num_heads, "num_heads"}}) {
-    if (absl::Status status = CheckPositive(value, field); !status.ok()) return status;
+    if (absl::Status status = CheckPositive(value, field, style); !status.ok()) return status;
   }
-  if (o.img_size % o.patch_size != 0) {
-    return absl::InvalidArgumentError(absl::StrCat("img_size (", o.img_size,
-                                                   ") must be a multiple of patch_size (",
-                                                   o.patch_size, ")"));
+  if (absl::Status s = CheckMultiple(o.img_size, "img_size", o.patch_size, "patch_size", style); !s.ok()) {
+    return s;
   }
-  if (o.embed_dim % o.num_heads != 0) {
-    return absl::InvalidArgumentError(absl::StrCat("embed_dim (", o.embed_dim,
-                                                   ") must be a multiple of num_heads (",
-                                                   o.num_heads, ")"));
+  if (absl::Status s = CheckMultiple(o.embed_dim, "embed_dim", o.num_heads, "num_heads", style); !s.ok()) {
+    return s;
   }
-  // The 2-D sin-cos embedding gives a quarter of the width to each of sin/cos of row/column.
-  if (o.embed_dim % 4 != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("embed_dim must be a multiple of 4 (2-D sin-cos position embedding), got ",
-                     o.embed_dim));
-  }
-  if (!(o.mlp_ratio > 0.0) || MlpHiddenDim(o.embed_dim, o.mlp_ratio) < 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("mlp_ratio must give an MLP width >= 1, got ", o.mlp_ratio));
-  }
+  if (absl::Status s = CheckSinCosWidth(o.embed_dim, "embed_dim", style); !s.ok()) return s;
+  if (absl::Status s = CheckMlpRatio(o.embed_dim, o.mlp_ratio, style); !s.ok()) return s;
   for (const auto& [value, field] : {std::pair{o.drop_rate, "drop_rate"},
                                      {o.attn_drop_rate, "attn_drop_rate"},
                                      {o.drop_path_rate, "drop_path_rate"}}) {
-    if (absl::Status status = CheckProbability(value, field); !status.ok()) return status;
+    if (absl::Status status = CheckProbability(value, field, style); !status.ok()) return status;
   }
-  if (!(o.init_std > 0.0)) {
-    return absl::InvalidArgumentError(absl::StrCat("init_std must be > 0, got ", o.init_std));
-  }
-  return absl::OkStatus();
+  return CheckInitStd(o.init_std, style);
 }
 
-absl::Status ValidatePredictorOptions(const PredictorOptions& o) {
+absl::Status ValidatePredictorOptions(const PredictorOptions& o, const common::FieldErrorStyle& style) {
   for (const auto& [value, field] :
        {std::pair{o.grid_h, "grid_h"}, {o.grid_w, "grid_w"}, {o.embed_dim, "embed_dim"},
         {o.predictor_embed_dim, "predictor_embed_dim"}, {o.depth, "depth"},
         {o.num_heads, "num_heads"}}) {
-    if (absl::Status status = CheckPositive(value, field); !status.ok()) return status;
+    if (absl::Status status = CheckPositive(value, field, style); !status.ok()) return status;
   }
-  if (o.predictor_embed_dim % o.num_heads != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("predictor_embed_dim (", o.predictor_embed_dim,
-                     ") must be a multiple of num_heads (", o.num_heads, ")"));
+  if (absl::Status s = CheckMultiple(o.predictor_embed_dim, "predictor_embed_dim", o.num_heads,
+                                     "num_heads", style);
+      !s.ok()) {
+    return s;
   }
-  if (o.predictor_embed_dim % 4 != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "predictor_embed_dim must be a multiple of 4 (2-D sin-cos position embedding), got ",
-        o.predictor_embed_dim));
+  if (absl::Status s = CheckSinCosWidth(o.predictor_embed_dim, "predictor_embed_dim", style); !s.ok()) {
+    return s;
   }
-  if (!(o.mlp_ratio > 0.0) || MlpHiddenDim(o.predictor_embed_dim, o.mlp_ratio) < 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("mlp_ratio must give an MLP width >= 1, got ", o.mlp_ratio));
-  }
-  if (absl::Status status = CheckProbability(o.drop_path_rate, "drop_path_rate"); !status.ok()) {
-    return status;
-  }
-  if (!(o.init_std > 0.0)) {
-    return absl::InvalidArgumentError(absl::StrCat("init_std must be > 0, got ", o.init_std));
-  }
-  return absl::OkStatus();
+  if (absl::Status s = CheckMlpRatio(o.predictor_embed_dim, o.mlp_ratio, style); !s.ok()) return s;
+  if (absl::Status s = CheckProbability(o.drop_path_rate, "drop_path_rate", style); !s.ok()) return s;
+  return CheckInitStd(o.init_std, style);
 }
 
 int64_t CountVisionTransformerParameters(const VisionTransformerOptions& o) {

@@ -3,12 +3,14 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "ijepa/common/field_error.h"
 
 namespace ijepa::models {
 
@@ -37,14 +39,26 @@ absl::StatusOr<VisionTransformerOptions> NamedVisionTransformer(std::string_view
                                                                 int64_t patch_size,
                                                                 int64_t img_size, int64_t in_chans);
 
+// NamedVisionTransformer without its check: the named size with these settings, or nullopt for a
+// name not in NamedModels(). For callers that finish the options (drop rates) and then validate
+// them once, naming the fields their own way.
+std::optional<VisionTransformerOptions> FindNamedVisionTransformer(std::string_view name,
+                                                                   int64_t patch_size,
+                                                                   int64_t img_size,
+                                                                   int64_t in_chans);
+
 // The official predictor for an encoder (src/helper.py init_model): the encoder's grid, width and
 // head count, with the given predictor width and depth.
 PredictorOptions PredictorForEncoder(const VisionTransformerOptions& encoder,
                                      int64_t predictor_embed_dim, int64_t depth);
 
 // Checks every field a caller can get wrong; the message names the field and what was expected.
-absl::Status ValidateVisionTransformerOptions(const VisionTransformerOptions& options);
-absl::Status ValidatePredictorOptions(const PredictorOptions& options);
+// `style` names the fields (by their names in the struct: "img_size", "depth", ...) the way the
+// caller's users know them; by default as in the struct.
+absl::Status ValidateVisionTransformerOptions(const VisionTransformerOptions& options,
+                                              const common::FieldErrorStyle& style = {});
+absl::Status ValidatePredictorOptions(const PredictorOptions& options,
+                                      const common::FieldErrorStyle& style = {});
 
 // Width of the MLP hidden layer exactly as the official `int(dim * mlp_ratio)`.
 int64_t MlpHiddenDim(int64_t dim, double mlp_ratio);
