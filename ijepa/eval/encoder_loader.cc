@@ -9,12 +9,12 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "ijepa/checkpoint/encoder_config.h"
 #include "ijepa/checkpoint/hf_convert.h"
 #include "ijepa/checkpoint/hf_ijepa.h"
 #include "ijepa/checkpoint/model_checkpoint.h"
 #include "ijepa/checkpoint/torch_file.h"
 #include "ijepa/models/model_config.h"
-#include "ijepa/training/config.h"
 
 namespace ijepa::eval {
 namespace {
@@ -110,13 +110,12 @@ absl::StatusOr<LoadedEncoder> LoadEncoder(const EncoderSpec& spec, const c10::De
       if (!hf.ok()) return hf.status();
       return LoadWithOptions(*hf, spec, key, spec.checkpoint, device);
     }
-    auto config = dict->find(c10::IValue(std::string("config")));
-    if (config != dict->end() && config->value().isString()) {
-      absl::StatusOr<training::PretrainConfig> pretrain =
-          training::ParseConfigText(config->value().toStringRef(), spec.checkpoint + " (embedded config)");
-      if (!pretrain.ok()) return pretrain.status();
-      out.model = training::ModelConfigFor(*pretrain);
-      out.pretrain_data = pretrain->data();
+    absl::StatusOr<std::optional<checkpoint::EncoderConfig>> embedded =
+        checkpoint::ReadEncoderConfig(*dict, spec.checkpoint);
+    if (!embedded.ok()) return embedded.status();
+    if (embedded->has_value()) {
+      out.model = (*embedded)->model();
+      out.pretrain_data = (*embedded)->data();
       LOG(INFO) << "architecture from the checkpoint's embedded config: " << out.model.ShortDebugString();
     } else {
       LOG(INFO) << spec.checkpoint << " embeds no config; architecture from the eval config: "

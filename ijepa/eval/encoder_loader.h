@@ -1,6 +1,7 @@
 // Builds the frozen encoder to evaluate: from a checkpoint written by //ijepa/training (which
-// embeds its PretrainConfig as a pbtxt string under "config"), from an official I-JEPA .pth.tar
-// (no config: the architecture comes from the caller), or randomly initialised.
+// embeds the encoder's architecture and pretraining data section, checkpoint::ReadEncoderConfig),
+// from an official I-JEPA .pth.tar (no config: the architecture comes from the caller), or
+// randomly initialised.
 #pragma once
 
 #include <optional>

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <torch/utils.h>
 
+#include "ijepa/checkpoint/encoder_config.h"
 #include "ijepa/checkpoint/hf_convert.h"
 #include "ijepa/checkpoint/hf_ijepa.h"
 #include "ijepa/checkpoint/safetensors.h"
@@ -99,6 +100,29 @@ TEST_F(EncoderLoaderTest, TrainerCheckpointBringsItsArchitectureAndData) {
   data = ResolveEvalData(loaded->pretrain_data, overrides, true, loaded->model);
   ASSERT_FALSE(data.ok());
   EXPECT_NE(data.status().message().find("data.crop_size"), std::string::npos) << data.status();
+}
+
+// What pretrain writes now: the encoder's own config entry, no training config needed.
+TEST_F(EncoderLoaderTest, TheEncoderConfigEntryBringsArchitectureAndData) {
+  const std::string path = Write("new.pth.tar", /*with_config=*/false);
+  absl::StatusOr<c10::IValue> file = checkpoint::ReadTorchFile(path);
+  ASSERT_TRUE(file.ok()) << file.status();
+  auto dict = file->toGenericDict();
+  checkpoint::EncoderConfig config;
+  *config.mutable_model() = TinyModel();
+  config.mutable_data()->add_normalization_mean(0.25f);
+  checkpoint::AddEncoderConfig(config, &dict);
+  ASSERT_TRUE(checkpoint::WriteTorchFile(path, c10::IValue(dict)).ok());
+
+  EncoderSpec spec;
+  spec.checkpoint = path;
+  spec.fallback_model = DefaultEvalModel();  // 28x28: must be ignored, the entry says 8x8
+  absl::StatusOr<LoadedEncoder> loaded = LoadEncoder(spec, kCpu);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->model.SerializeAsString(), TinyModel().SerializeAsString());
+  EXPECT_EQ(loaded->encoder->options().img_size, 8);
+  ASSERT_TRUE(loaded->pretrain_data.has_value());
+  EXPECT_FLOAT_EQ(loaded->pretrain_data->normalization_mean(0), 0.25f);
 }
 
 TEST_F(EncoderLoaderTest, OfficialCheckpointTakesTheGivenArchitecture) {

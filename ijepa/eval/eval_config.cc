@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "ijepa/common/device_name.h"
 #include "ijepa/common/limits.h"
 #include "ijepa/common/text_proto.h"
 
@@ -89,6 +90,16 @@ absl::StatusOr<EvalConfig> LoadEvalConfigFile(const std::string& path) {
 
 absl::Status ApplyEvalOverride(std::string_view assignment, EvalConfig* config) {
   return common::ApplyTextProtoOverride(assignment, "linear.training.epochs=50", config);
+}
+
+absl::StatusOr<EvalConfig> ResolveEvalConfig(const std::optional<std::string>& path,
+                                             const std::vector<std::string>& sets) {
+  absl::StatusOr<EvalConfig> config = path.has_value() ? LoadEvalConfigFile(*path) : EvalConfig();
+  if (!config.ok()) return config.status();
+  for (const std::string& set : sets) {
+    if (absl::Status s = ApplyEvalOverride(set, &*config); !s.ok()) return s;
+  }
+  return config;
 }
 
 absl::StatusOr<EvalOptions> EvalOptionsFromConfig(const EvalConfig& config) {
@@ -197,8 +208,8 @@ absl::StatusOr<EvalOptions> EvalOptionsFromConfig(const EvalConfig& config) {
   if (config.max_test_images() < 0) return FieldError("max_test_images", ">= 0", config.max_test_images());
   o.max_test_images = config.max_test_images();
   o.feature_cache_dir = config.feature_cache_dir();
-  if (config.device() != "cpu" && config.device().rfind("cuda", 0) != 0) {
-    return FieldError("device", "\"cpu\", \"cuda\" or \"cuda:N\"", absl::StrCat("\"", config.device(), "\""));
+  if (!common::ParseDeviceName(config.device())) {
+    return FieldError("device", common::kDeviceNameExpected, absl::StrCat("\"", config.device(), "\""));
   }
   o.device = config.device();
   if (config.threads() < 0) return FieldError("threads", ">= 0", config.threads());

@@ -1,5 +1,6 @@
 #include "ijepa/eval/eval_config.h"
 
+#include <fstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -83,6 +84,44 @@ TEST(EvalConfigTest, ErrorsNameTheField) {
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("bad.pbtxt: 1:"), std::string::npos) << bad.status();
   EXPECT_FALSE(LoadEvalConfigFile("/nonexistent/eval.pbtxt").ok());
+}
+
+// The device is checked as strictly as the pretraining config's (common::ParseDeviceName): a
+// name LibTorch would refuse later, or read differently, is a field error now.
+TEST(EvalConfigTest, ADeviceOtherThanCpuCudaOrCudaNIsAFieldError) {
+  for (const char* bad : {"cudax", "cuda:", "cuda:x", "cuda:-1", "cuda: 1", "CPU"}) {
+    EXPECT_EQ(ErrorOf(std::string("device: \"") + bad + "\""),
+              std::string("eval config field device must be \"cpu\", \"cuda\" or \"cuda:N\", got \"") + bad + "\"")
+        << bad;
+  }
+  for (const char* good : {"cpu", "cuda", "cuda:1"}) {
+    EvalConfig c;
+    c.set_device(good);
+    EXPECT_TRUE(EvalOptionsFromConfig(c).ok()) << good;
+  }
+}
+
+TEST(EvalConfigTest, ResolveReadsTheFileThenAppliesTheOverridesInOrder) {
+  const std::string path = ::testing::TempDir() + "/resolve.pbtxt";
+  std::ofstream(path) << "knn { k: 5 }\nextract { split: \"test\" }\n";
+  absl::StatusOr<EvalConfig> c =
+      ResolveEvalConfig(path, {"knn.k=7", "extract.pool=LAST4", "linear.training.lrs=0.1,1.0", "knn.k=9"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->knn().k(), 9);
+  EXPECT_EQ(c->extract().split(), "test");
+  EXPECT_EQ(c->extract().pool(), ExtractConfig::LAST4);
+  EXPECT_EQ(c->linear().training().lrs_size(), 2);
+
+  c = ResolveEvalConfig(std::nullopt, {});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->ByteSizeLong(), 0u);  // the defaults
+
+  c = ResolveEvalConfig(::testing::TempDir(), {});  // a folder is not a config
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("a directory, not a regular file"), std::string::npos) << c.status();
+  c = ResolveEvalConfig(std::nullopt, {"knn.no_such_field=1"});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("--set knn.no_such_field"), std::string::npos) << c.status();
 }
 
 TEST(EvalConfigTest, OverridesScalarsListsEnumsStringsAndRepeatedMessages) {

@@ -6,8 +6,10 @@
 #include <filesystem>
 #include <fstream>
 #include <system_error>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "ijepa/common/atomic_file.h"
 
 namespace ijepa::eval {
@@ -83,6 +85,19 @@ absl::StatusOr<std::string> ReportToJson(const EvalReport& report) {
 absl::Status WriteTextFile(const std::string& path, const std::string& text) {
   // Was a fixed-name PATH.tmp, left behind by an interrupted run and shared by concurrent ones.
   return common::WriteFileAtomically(path, text);
+}
+
+std::string ReportSummary(const EvalReport& report) {
+  std::vector<const EvalReport*> all = {&report};
+  for (const EvalReport& b : report.baselines()) all.push_back(&b);
+  std::string out;
+  for (const EvalReport* r : all) {
+    for (const MethodResult& m : r->results()) {
+      absl::StrAppend(&out, absl::StrFormat("%-14s %-12s %-9s %-10s top1 %6.2f  top5 %6.2f\n", m.protocol(),
+                                            r->weights(), m.method(), m.features(), m.top1(), m.top5()));
+    }
+  }
+  return out;
 }
 
 }  // namespace ijepa::eval

@@ -28,6 +28,10 @@ EvalReport BuildReport(const EvalResults& results, const ReportContext& context)
 // Pretty JSON with every field present and the proto's snake_case names.
 absl::StatusOr<std::string> ReportToJson(const EvalReport& report);
 
+// One line per result of the report and of its baselines, for people:
+// "PROTOCOL WEIGHTS METHOD FEATURES top1 NN.NN  top5 NN.NN".
+std::string ReportSummary(const EvalReport& report);
+
 // Writes `text` to `path` atomically (temporary file + rename).
 absl::Status WriteTextFile(const std::string& path, const std::string& text);
 

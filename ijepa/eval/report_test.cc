@@ -74,6 +74,19 @@ TEST(ReportTest, JsonHasTheDocumentedSchema) {
   EXPECT_EQ(parsed.weights(), "target_encoder");
 }
 
+TEST(ReportTest, SummaryHasOneLinePerResultBaselinesIncluded) {
+  ReportContext context;
+  context.weights = "target_encoder";
+  EvalReport report = BuildReport(Sample(), context);
+  context.weights = "random_init";
+  *report.add_baselines() = BuildReport(Sample(), context);
+  EXPECT_EQ(ReportSummary(report),
+            "60_per_class   target_encoder linear    last4      top1  71.50  top5  98.25\n"
+            "60_per_class   target_encoder knn       mean       top1  69.00  top5  97.00\n"
+            "60_per_class   random_init  linear    last4      top1  71.50  top5  98.25\n"
+            "60_per_class   random_init  knn       mean       top1  69.00  top5  97.00\n");
+}
+
 TEST(ReportTest, WriteTextFileIsAtomicAndReportsErrors) {
   const std::string path = ::testing::TempDir() + "/report.json";
   ASSERT_TRUE(WriteTextFile(path, "{\"a\": 1}").ok());
