@@ -2,14 +2,14 @@
 
 #include <google/protobuf/text_format.h>
 
-#include <algorithm>
 #include <string_view>
-#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "ijepa/common/device_name.h"
+#include "ijepa/common/field_error.h"
 #include "ijepa/common/limits.h"
 #include "ijepa/common/text_proto.h"
 #include "ijepa/data/data_config.h"
@@ -58,50 +58,61 @@ absl::Status ApplyOverride(absl::string_view assignment, PretrainConfig* config)
 }
 
 models::ModelConfig ModelConfigFor(const PretrainConfig& config) {
-  models::ModelConfig model;
-  model.set_model_name(config.meta().model_name());
-  model.set_patch_size(config.mask().patch_size());
-  model.set_crop_size(config.data().crop_size());
-  model.set_in_chans(config.data().channels());
-  model.set_pred_depth(config.meta().pred_depth());
-  model.set_pred_emb_dim(config.meta().pred_emb_dim());
-  model.set_drop_path_rate(config.meta().drop_path_rate());
-  model.set_pred_drop_path_rate(config.meta().pred_drop_path_rate());
-  return model;
+  return models::ModelConfigFromPretrainConfig(config);
 }
 
-std::pair<double, double> EmaRange(const OptimizationConfig& optimization) {
-  if (optimization.ema_size() == 0) return {0.996, 1.0};
-  return {optimization.ema(0), optimization.ema(optimization.ema_size() - 1)};
+namespace {
+
+// The model's checks (//ijepa/models) name the fields by where ModelConfigFor takes them from;
+// ModelConfig fields it leaves at their defaults keep their ModelConfig names.
+common::FieldErrorStyle ModelFieldsInPretrainConfig() {
+  common::FieldErrorStyle style;
+  style.name = [](absl::string_view field) -> std::string {
+    static constexpr std::pair<absl::string_view, absl::string_view> kPaths[] = {
+        {"model_name", "meta.model_name"},
+        {"patch_size", "mask.patch_size"},
+        {"crop_size", "data.crop_size"},
+        {"in_chans", "data.channels"},
+        {"pred_depth", "meta.pred_depth"},
+        {"pred_emb_dim", "meta.pred_emb_dim"},
+        {"drop_path_rate", "meta.drop_path_rate"},
+        {"pred_drop_path_rate", "meta.pred_drop_path_rate"},
+    };
+    for (const auto& [model_field, path] : kPaths) {
+      if (field == model_field) return std::string(path);
+    }
+    return absl::StrCat("ModelConfig.", field);
+  };
+  return style;
 }
 
-absl::Status ValidateConfig(const PretrainConfig& config) {
-  // inf passed `lr > 0` while nan was refused; no field of a run is meaningful when not finite.
-  if (absl::Status s = common::CheckFiniteFields(config); !s.ok()) return s;
+// The data section's checks (//ijepa/data) in this config's house style.
+common::FieldErrorStyle DataFieldsInPretrainConfig() {
+  common::FieldErrorStyle style;
+  style.name = [](absl::string_view field) { return absl::StrCat("data.", field); };
+  return style;
+}
+
+absl::Status CheckThreads(int threads) {
+  if (threads < 0) return FieldError("threads", ">= 0 (0 = all hardware threads)", absl::StrCat(threads));
+  return common::CheckThreadCount("threads", threads);
+}
+
+// The fields only the trainer reads (meta's training switches, optimization, logging, device,
+// threads, probe); the sections other packages own are checked by them.
+absl::Status ValidateTrainingFields(const PretrainConfig& config) {
   // --- meta
   const MetaConfig& meta = config.meta();
-  const std::vector<std::string> models = models::NamedModels();
-  if (std::find(models.begin(), models.end(), meta.model_name()) == models.end()) {
-    return FieldError("meta.model_name", absl::StrCat("one of ", absl::StrJoin(models, ", ")),
-                      absl::StrCat("\"", meta.model_name(), "\""));
-  }
   if (meta.copy_data()) {
     return FieldError("meta.copy_data", "false (copying the data set to local scratch is not supported)", "true");
-  }
-  if (meta.pred_depth() <= 0) return FieldError("meta.pred_depth", "> 0", absl::StrCat(meta.pred_depth()));
-  if (meta.pred_emb_dim() <= 0) {
-    return FieldError("meta.pred_emb_dim", "> 0", absl::StrCat(meta.pred_emb_dim()));
   }
   if (meta.loss() == MetaConfig::LOSS_UNSPECIFIED) return FieldError("meta.loss", "SMOOTH_L1 or L2", "LOSS_UNSPECIFIED");
   if (meta.target_norm() == MetaConfig::TARGET_NORM_UNSPECIFIED) {
     return FieldError("meta.target_norm", "LAYER_NORM or LAYER_NORM_PER_POSITION",
                       "TARGET_NORM_UNSPECIFIED");
   }
-  if (meta.drop_path_rate() < 0 || meta.drop_path_rate() >= 1) {
-    return FieldError("meta.drop_path_rate", "in [0, 1)", absl::StrCat(meta.drop_path_rate()));
-  }
-  if (meta.pred_drop_path_rate() < 0 || meta.pred_drop_path_rate() >= 1) {
-    return FieldError("meta.pred_drop_path_rate", "in [0, 1)", absl::StrCat(meta.pred_drop_path_rate()));
+  if (meta.cpu_linear() == MetaConfig::CPU_LINEAR_UNSPECIFIED) {
+    return FieldError("meta.cpu_linear", "BLAS, ONEDNN or AUTO", "CPU_LINEAR_UNSPECIFIED");
   }
 
   // --- optimization
@@ -149,13 +160,10 @@ absl::Status ValidateConfig(const PretrainConfig& config) {
   }
 
   // --- top level
-  const std::string& device = config.device();
-  bool device_ok = device == "cpu" || device == "cuda";
-  int ordinal = 0;
-  if (absl::StartsWith(device, "cuda:")) device_ok = absl::SimpleAtoi(device.substr(5), &ordinal) && ordinal >= 0;
-  if (!device_ok) return FieldError("device", "\"cpu\", \"cuda\" or \"cuda:N\"", absl::StrCat("\"", device, "\""));
-  if (config.threads() < 0) return FieldError("threads", ">= 0 (0 = all hardware threads)", absl::StrCat(config.threads()));
-  if (absl::Status s = common::CheckThreadCount("threads", config.threads()); !s.ok()) return s;
+  if (!common::ParseDeviceName(config.device())) {
+    return FieldError("device", common::kDeviceNameExpected, absl::StrCat("\"", config.device(), "\""));
+  }
+  if (absl::Status s = CheckThreads(config.threads()); !s.ok()) return s;
   if (config.distributed_timeout_s() <= 0) {
     return FieldError("distributed_timeout_s", "> 0", absl::StrCat(config.distributed_timeout_s()));
   }
@@ -174,39 +182,67 @@ absl::Status ValidateConfig(const PretrainConfig& config) {
     return FieldError("probe.split", "\"\" unless data.holdout_per_class > 0 carves a holdout",
                       "\"holdout\"");
   }
+  return absl::OkStatus();
+}
 
+}  // namespace
+
+std::pair<double, double> EmaRange(const OptimizationConfig& optimization) {
+  if (optimization.ema_size() == 0) return {0.996, 1.0};
+  return {optimization.ema(0), optimization.ema(optimization.ema_size() - 1)};
+}
+
+absl::Status ValidatedPretrainConfig::SetThreads(int threads) {
+  if (absl::Status s = CheckThreads(threads); !s.ok()) return s;
+  config_.set_threads(threads);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ValidatedPretrainConfig> ValidatePretrainConfig(const PretrainConfig& config) {
+  // inf passed `lr > 0` while nan was refused; no field of a run is meaningful when not finite.
+  if (absl::Status s = common::CheckFiniteFields(config); !s.ok()) return s;
+  if (absl::Status s = ValidateTrainingFields(config); !s.ok()) return s;
+
+  ValidatedPretrainConfig v;
+  v.config_ = config;
+  v.ema_ = EmaRange(config.optimization());
   // --- data
-  const auto& data = config.data();
-  if (data.batch_size() <= 0) return FieldError("data.batch_size", "> 0", absl::StrCat(data.batch_size()));
-  if (data.crop_size() <= 0) return FieldError("data.crop_size", "> 0 pixels", absl::StrCat(data.crop_size()));
-  if (data.num_workers() < 0) return FieldError("data.num_workers", ">= 0", absl::StrCat(data.num_workers()));
-  if (data.channels() != 1 && data.channels() != 3) {
-    return FieldError("data.channels", "1 or 3", absl::StrCat(data.channels()));
+  if (absl::Status s = data::ValidateDataConfig(config.data(), DataFieldsInPretrainConfig()); !s.ok()) {
+    return InSection("data", s);
   }
+  absl::StatusOr<data::TransformOptions> transform = data::TrainTransformOptionsFromConfig(config.data());
+  if (!transform.ok()) return InSection("data", transform.status());
+  v.train_transform_ = *transform;
 
-  if (absl::Status s = data::ValidateDataConfig(data); !s.ok()) return InSection("data", s);
+  // --- mask settings on their own; whether the grid admits them once the grid is known
+  absl::StatusOr<masking::MaskOptions> mask_options = masking::MaskOptionsFromProto(config.mask());
+  if (!mask_options.ok()) return InSection("mask", mask_options.status());
+  v.mask_ = *mask_options;
 
-  // --- mask (the masking library's own validation, on the grid this crop gives)
-  const auto& mask = config.mask();
-  if (mask.patch_size() <= 0) return FieldError("mask.patch_size", "> 0 pixels", absl::StrCat(mask.patch_size()));
-  if (data.crop_size() % mask.patch_size() != 0) {
-    return FieldError("data.crop_size", absl::StrCat("a multiple of mask.patch_size (", mask.patch_size(), ")"),
-                      absl::StrCat(data.crop_size()));
-  }
   // --- the models built from meta + mask + data (widths, head counts, grid)
-  if (auto encoder = models::EncoderOptionsFromConfig(ModelConfigFor(config)); !encoder.ok()) {
+  v.model_ = ModelConfigFor(config);
+  const common::FieldErrorStyle model_fields = ModelFieldsInPretrainConfig();
+  absl::StatusOr<models::VisionTransformerOptions> encoder =
+      models::EncoderOptionsFromConfig(v.model_, model_fields);
+  if (!encoder.ok()) {
     return InSection("meta (model built from meta, mask.patch_size, data.crop_size, data.channels)",
                      encoder.status());
   }
-  if (auto predictor = models::PredictorOptionsFromConfig(ModelConfigFor(config)); !predictor.ok()) {
+  v.encoder_ = *encoder;
+  absl::StatusOr<models::PredictorOptions> predictor =
+      models::PredictorOptionsFromConfig(v.model_, v.encoder_, model_fields);
+  if (!predictor.ok()) {
     return InSection("meta (predictor built from meta.pred_depth, meta.pred_emb_dim)",
                      predictor.status());
   }
+  v.predictor_ = *predictor;
 
-  absl::StatusOr<masking::MaskOptions> mask_options = masking::MaskOptionsFromProto(mask);
-  if (!mask_options.ok()) return InSection("mask", mask_options.status());
-  const int grid = data.crop_size() / mask.patch_size();
-  return InSection("mask", masking::ValidateMaskOptions(*mask_options, grid, grid));
+  // The encoder's checks made crop_size a positive multiple of patch_size.
+  v.grid_ = config.data().crop_size() / config.mask().patch_size();
+  if (absl::Status s = masking::ValidateMaskOptions(v.mask_, v.grid_, v.grid_); !s.ok()) {
+    return InSection("mask", s);
+  }
+  return v;
 }
 
 std::string ConfigToText(const PretrainConfig& config) {

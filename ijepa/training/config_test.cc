@@ -38,7 +38,7 @@ TEST(ConfigTest, ParsesTextAndKeepsSchemaDefaults) {
   EXPECT_EQ(config.logging().write_tag(), "jepa");
   EXPECT_EQ(config.device(), "cpu");
   EXPECT_EQ(EmaRange(PretrainConfig().optimization()), std::make_pair(0.996, 1.0));
-  EXPECT_TRUE(ValidateConfig(config).ok()) << ValidateConfig(config);
+  EXPECT_TRUE(ValidatePretrainConfig(config).ok()) << ValidatePretrainConfig(config).status();
 }
 
 TEST(ConfigTest, ParseErrorsNameSourceAndLine) {
@@ -116,6 +116,7 @@ TEST(ConfigTest, ValidationNamesTheField) {
       {"meta.pred_depth=0", "meta.pred_depth must be > 0"},
       {"meta.copy_data=true", "meta.copy_data must be false"},
       {"meta.loss=LOSS_UNSPECIFIED", "meta.loss"},
+      {"meta.cpu_linear=CPU_LINEAR_UNSPECIFIED", "meta.cpu_linear must be BLAS, ONEDNN or AUTO"},
       {"data.batch_size=0", "data.batch_size must be > 0"},
       {"data.crop_size=30", "data.crop_size must be a multiple of mask.patch_size (4), got 30"},
       {"data.channels=2", "data.channels must be 1 or 3"},
@@ -142,10 +143,38 @@ TEST(ConfigTest, ValidationNamesTheField) {
   for (const Case& c : cases) {
     PretrainConfig config = Small();
     ASSERT_TRUE(ApplyOverride(c.override, &config).ok()) << c.override;
-    const absl::Status status = ValidateConfig(config);
+    const absl::Status status = ValidatePretrainConfig(config).status();
     EXPECT_THAT(Message(status), HasSubstr(c.message)) << c.override;
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << c.override;
   }
+}
+
+TEST(ConfigTest, ValidatedConfigHoldsWhatTheRunBuildsFromIt) {
+  auto validated = ValidatePretrainConfig(Small());
+  ASSERT_TRUE(validated.ok()) << validated.status();
+  EXPECT_EQ(validated->config().SerializeAsString(), Small().SerializeAsString());
+  EXPECT_EQ(validated->model().pred_depth(), 2);
+  EXPECT_EQ(validated->encoder().embed_dim, 192);  // vit_tiny
+  EXPECT_EQ(validated->encoder().img_size, 32);
+  EXPECT_EQ(validated->encoder().in_chans, 1);
+  EXPECT_EQ(validated->predictor().predictor_embed_dim, 96);
+  EXPECT_EQ(validated->predictor().depth, 2);
+  EXPECT_EQ(validated->predictor().grid_h, 8);
+  EXPECT_EQ(validated->grid(), 8);
+  EXPECT_EQ(validated->mask().patch_size, 4);
+  EXPECT_EQ(validated->mask().min_keep, 4);
+  EXPECT_EQ(validated->train_transform().crop_size, 32);
+  EXPECT_EQ(validated->ema(), std::make_pair(0.99, 1.0));
+}
+
+TEST(ConfigTest, SetThreadsChecksAsTheConfigFieldIs) {
+  auto validated = ValidatePretrainConfig(Small());
+  ASSERT_TRUE(validated.ok()) << validated.status();
+  ASSERT_TRUE(validated->SetThreads(2).ok());
+  EXPECT_EQ(validated->config().threads(), 2);
+  EXPECT_THAT(Message(validated->SetThreads(-1)), HasSubstr("threads must be >= 0"));
+  EXPECT_THAT(Message(validated->SetThreads(100000)), HasSubstr("threads must be <= "));
+  EXPECT_EQ(validated->config().threads(), 2);
 }
 
 TEST(ConfigTest, TextRoundTrip) {

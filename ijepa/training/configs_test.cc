@@ -33,7 +33,7 @@ TEST(ShippedConfigsTest, EveryConfigParsesAndValidates) {
   const auto configs = LoadShipped();
   ASSERT_GE(configs.size(), 5u);
   for (const auto& [name, config] : configs) {
-    EXPECT_TRUE(ValidateConfig(config).ok()) << name << ": " << ValidateConfig(config);
+    EXPECT_TRUE(ValidatePretrainConfig(config).ok()) << name << ": " << ValidatePretrainConfig(config).status();
   }
 }
 

@@ -2,14 +2,13 @@
 
 #include <torch/torch.h>
 
+#include <cstdio>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "ijepa/data/data_config.h"
 #include "ijepa/data/transforms.h"
 #include "ijepa/masking/mask_sampler.h"
-#include "ijepa/models/model_config.h"
-#include "ijepa/training/config.h"
+#include "ijepa/models/layers.h"
 
 namespace ijepa::training {
 namespace {
@@ -23,13 +22,11 @@ std::vector<torch::Tensor> ParametersAndBuffers(const torch::nn::Module& m) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<data::DataLoader>> MakePretrainLoader(
-    const PretrainConfig& config, std::shared_ptr<const data::Dataset> dataset, int rank,
+    const ValidatedPretrainConfig& run, std::shared_ptr<const data::Dataset> dataset, int rank,
     int world_size, const c10::Device& device) {
-  auto transform_options = data::TrainTransformOptionsFromConfig(config.data());
-  if (!transform_options.ok()) return transform_options.status();
-  auto transform = std::make_shared<const data::Transform>(*transform_options);
-  const int grid = config.data().crop_size() / config.mask().patch_size();
-  auto created = masking::CreateMaskSampler(config.mask(), grid, grid);
+  const PretrainConfig& config = run.config();
+  auto transform = std::make_shared<const data::Transform>(run.train_transform());
+  auto created = masking::CreateMaskSampler(run.mask(), run.grid(), run.grid());
   if (!created.ok()) return created.status();
   std::shared_ptr<const masking::MaskSampler> sampler(std::move(*created));
   const uint64_t seed = config.seed();
@@ -64,18 +61,12 @@ models::VisionTransformer MakeTargetEncoder(const models::VisionTransformerOptio
   return target;
 }
 
-absl::StatusOr<PretrainModels> MakePretrainModels(const PretrainConfig& config,
-                                                  const c10::Device& device,
-                                                  distributed::Communicator* communicator) {
-  const models::ModelConfig model_config = ModelConfigFor(config);
-  auto encoder_options = models::EncoderOptionsFromConfig(model_config);
-  if (!encoder_options.ok()) return encoder_options.status();
-  auto predictor_options = models::PredictorOptionsFromConfig(model_config);
-  if (!predictor_options.ok()) return predictor_options.status();
+PretrainModels MakePretrainModels(const ValidatedPretrainConfig& run, const c10::Device& device,
+                                  distributed::Communicator* communicator) {
   PretrainModels m;
-  torch::manual_seed(config.seed());
-  m.encoder = models::VisionTransformer(*encoder_options);
-  m.predictor = models::VisionTransformerPredictor(*predictor_options);
+  torch::manual_seed(run.config().seed());
+  m.encoder = models::VisionTransformer(run.encoder());
+  m.predictor = models::VisionTransformerPredictor(run.predictor());
   // Official src/helper.py init_model (also undoes the constructors' depth rescaling).
   models::ReinitializeLikeOfficialInitModel(*m.encoder);
   models::ReinitializeLikeOfficialInitModel(*m.predictor);
@@ -85,20 +76,21 @@ absl::StatusOr<PretrainModels> MakePretrainModels(const PretrainConfig& config,
     communicator->Broadcast(ParametersAndBuffers(*m.encoder));
     communicator->Broadcast(ParametersAndBuffers(*m.predictor));
   }
-  m.target_encoder = MakeTargetEncoder(*encoder_options, m.encoder, device);
+  m.target_encoder = MakeTargetEncoder(run.encoder(), m.encoder, device);
   return m;
 }
 
-TrainingSchedules PretrainSchedules(const PretrainConfig& config, int64_t iterations_per_epoch) {
-  const OptimizationConfig& o = config.optimization();
-  const auto [ema0, ema1] = EmaRange(o);
+TrainingSchedules PretrainSchedules(const ValidatedPretrainConfig& run, int64_t iterations_per_epoch) {
+  const OptimizationConfig& o = run.config().optimization();
+  const auto [ema0, ema1] = run.ema();
   return MakeTrainingSchedules(iterations_per_epoch, o.warmup(), o.epochs(), o.ipe_scale(),
                                o.start_lr(), o.lr(), o.final_lr(), o.weight_decay(),
                                o.final_weight_decay(), ema0, ema1);
 }
 
-TrainStepOptions PretrainStepOptions(const PretrainConfig& config, const c10::Device& device,
+TrainStepOptions PretrainStepOptions(const ValidatedPretrainConfig& run, const c10::Device& device,
                                      distributed::Communicator* communicator) {
+  const PretrainConfig& config = run.config();
   TrainStepOptions options;
   options.loss = config.meta().loss() == MetaConfig::L2 ? LossKind::kL2 : LossKind::kSmoothL1;
   options.per_position_targets = config.meta().target_norm() == MetaConfig::LAYER_NORM_PER_POSITION;
@@ -108,9 +100,10 @@ TrainStepOptions PretrainStepOptions(const PretrainConfig& config, const c10::De
   return options;
 }
 
-RunLoggerOptions PretrainLoggerOptions(const PretrainConfig& config, int rank, int world_size,
+RunLoggerOptions PretrainLoggerOptions(const ValidatedPretrainConfig& run, int rank, int world_size,
                                        int64_t iterations_per_epoch, int64_t total_steps,
                                        int64_t embed_dim) {
+  const PretrainConfig& config = run.config();
   RunLoggerOptions o;
   o.folder = config.logging().folder();
   o.tag = config.logging().write_tag();
@@ -127,6 +120,23 @@ RunLoggerOptions PretrainLoggerOptions(const PretrainConfig& config, int rank, i
   o.svg_title = absl::StrCat(o.tag, ": ", config.meta().model_name(), " I-JEPA loss");
   o.tensorboard = config.logging().tensorboard();
   return o;
+}
+
+absl::Status ConfigureCpuLinear(MetaConfig::CpuLinear choice, int rank) {
+  if (choice == MetaConfig::BLAS) {
+    models::SetCpuLinear(models::CpuLinear::kBlas);
+    return absl::OkStatus();
+  }
+  if (models::SetCpuLinear(models::CpuLinear::kOneDnn)) return absl::OkStatus();
+  if (choice == MetaConfig::ONEDNN) {
+    return absl::FailedPreconditionError(
+        "config field meta.cpu_linear is ONEDNN but this LibTorch was built without oneDNN "
+        "(at::hasMKLDNN() is false); use BLAS or AUTO");
+  }
+  if (rank == 0) {
+    std::printf("meta.cpu_linear AUTO: this LibTorch has no oneDNN; CPU linear layers run on its BLAS\n");
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace ijepa::training

@@ -15,6 +15,7 @@
 #include "ijepa/common/host_memory.h"
 #include "ijepa/common/threads.h"
 #include "ijepa/common/user_path.h"
+#include "ijepa/models/layers.h"
 #include "ijepa/training/replay.h"
 
 ABSL_FLAG(std::string, fixture, "", "fixture written by tools/make_training_fixture.py");
@@ -27,6 +28,9 @@ ABSL_FLAG(bool, bf16, false,
           "run the steps under CPU bf16 autocast (meta.cpu_bfloat16) to measure its effect; the "
           "float32 tolerances then fail by design");
 
+ABSL_FLAG(std::string, cpu_linear, "blas",
+          "library for the float32 linear layers on the CPU: blas (ATen's, as the official code) or "
+          "onednn (meta.cpu_linear, docs/performance.md)");
 ABSL_FLAG(std::string, profile, "",
           "write a Chrome trace of the second replayed step (every ATen operator) to this file; "
           "tools/summarize_trace.py totals it by operator");
@@ -40,6 +44,15 @@ int main(int argc, char** argv) {
     return 2;
   }
   ijepa::ConfigureIntraOpThreads(absl::GetFlag(FLAGS_threads));
+  const std::string cpu_linear = absl::GetFlag(FLAGS_cpu_linear);
+  if (cpu_linear != "blas" && cpu_linear != "onednn") {
+    std::fprintf(stderr, "replay_steps: --cpu_linear must be blas or onednn, got '%s'\n", cpu_linear.c_str());
+    return 2;
+  }
+  if (cpu_linear == "onednn" && !ijepa::models::SetCpuLinear(ijepa::models::CpuLinear::kOneDnn)) {
+    std::fprintf(stderr, "replay_steps: --cpu_linear=onednn: this LibTorch was built without oneDNN\n");
+    return 2;
+  }
   ijepa::KeepFreedHostMemory();  // as pretrain does, so the timings are the trainer's
   auto fixture = ijepa::training::ReadReplayFixture(ijepa::UserPath(path));
   if (!fixture.ok()) {

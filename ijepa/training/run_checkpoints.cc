@@ -77,6 +77,10 @@ absl::Status RunCheckpoints::Save(const std::string& path, const ResumeState& st
   info.world_size = world_size_;
   info.lr = config_.optimization().lr();
   info.iterations_per_epoch = ipe_;
+  // What evaluation rebuilds the encoder from, without reading the training config.
+  info.encoder_config.emplace();
+  *info.encoder_config->mutable_model() = ModelConfigFor(config_);
+  *info.encoder_config->mutable_data() = config_.data();
   auto dict = TrainingCheckpointDict(modules_, state, info);
   dict.insert("config", ConfigToText(config_));
   dict.insert("rng", RngStateDict(config_.seed()));

@@ -8,6 +8,9 @@
 #include <filesystem>
 #include <string>
 
+#include "ijepa/checkpoint/encoder_config.h"
+#include "ijepa/checkpoint/torch_file.h"
+#include "ijepa/training/config.h"
 #include "ijepa/training/optimizer.h"
 
 namespace ijepa::training {
@@ -77,6 +80,41 @@ TEST(RunCheckpointsTest, WritesOnTheConfiguredCadence) {
   ASSERT_TRUE(checkpoints.AfterEpoch(State(2, 0, 10), 0.25).ok());  // every 2 epochs
   EXPECT_TRUE(fs::exists(fs::path(dir) / "run-ep2.pth.tar"));
   EXPECT_EQ(checkpoints.latest_written(), latest);
+}
+
+// Evaluation reads the encoder's config from `encoder_config`, and from the run's `config` text in
+// files written before that entry existed (checkpoint::ReadEncoderConfig's mirror of
+// PretrainConfig): both must give what ModelConfigFor and the data section say.
+TEST(RunCheckpointsTest, WritesTheEncoderConfigEvaluationReads) {
+  const std::string dir = TestDir("encoder_config");
+  PretrainConfig config = Config(dir);
+  ASSERT_TRUE(ApplyOverride("meta.model_name=vit_small", &config).ok());
+  ASSERT_TRUE(ApplyOverride("meta.pred_depth=3", &config).ok());
+  ASSERT_TRUE(ApplyOverride("meta.pred_drop_path_rate=0.2", &config).ok());
+  ASSERT_TRUE(ApplyOverride("mask.patch_size=8", &config).ok());
+  ASSERT_TRUE(ApplyOverride("data.crop_size=64", &config).ok());
+  ASSERT_TRUE(ApplyOverride("data.normalization_mean=0.1,0.2,0.3", &config).ok());
+  ASSERT_TRUE(ApplyOverride("optimization.ema=0.99,1.0", &config).ok());
+  Modules m;
+  RunCheckpoints checkpoints(config, m.View(), /*rank=*/0, /*world_size=*/1, /*iterations_per_epoch=*/5);
+  ASSERT_TRUE(checkpoints.AfterStep(State(0, 2, 2), /*stop=*/false).ok());
+  auto file = checkpoint::ReadTorchFile(checkpoints.LatestPath());
+  ASSERT_TRUE(file.ok()) << file.status();
+  auto dict = file->toGenericDict();
+
+  checkpoint::EncoderConfig expected;
+  *expected.mutable_model() = ModelConfigFor(config);
+  *expected.mutable_data() = config.data();
+  auto written = checkpoint::ReadEncoderConfig(dict, "latest");
+  ASSERT_TRUE(written.ok()) << written.status();
+  ASSERT_TRUE(written->has_value());
+  EXPECT_EQ((*written)->DebugString(), expected.DebugString());
+
+  ASSERT_EQ(dict.erase(std::string(checkpoint::kEncoderConfigEntry)), 1u);  // as an older file has it
+  auto older = checkpoint::ReadEncoderConfig(dict, "latest");
+  ASSERT_TRUE(older.ok()) << older.status();
+  ASSERT_TRUE(older->has_value());
+  EXPECT_EQ((*older)->DebugString(), expected.DebugString());
 }
 
 TEST(RunCheckpointsTest, OnlyRankZeroWrites) {

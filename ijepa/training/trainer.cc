@@ -37,7 +37,11 @@ double EpochMeanLoss(const ResumeState& s) {
 
 class Trainer::Impl {
  public:
-  PretrainConfig config;
+  Impl(ValidatedPretrainConfig run, TrainerDeps deps)
+      : run(std::move(run)), config(this->run.config()), deps(std::move(deps)) {}
+
+  const ValidatedPretrainConfig run;
+  const PretrainConfig& config;  // run.config()
   TrainerDeps deps;
   torch::Device device{torch::kCPU};
   int rank = 0, world_size = 1;
@@ -59,7 +63,6 @@ class Trainer::Impl {
 };
 
 absl::Status Trainer::Impl::Init() {
-  if (absl::Status s = ValidateConfig(config); !s.ok()) return s;
   const std::string& dev = config.device();
   if (dev != "cpu" && !at::hasCUDA()) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -72,24 +75,23 @@ absl::Status Trainer::Impl::Init() {
     rank = deps.communicator->rank();
     world_size = deps.communicator->world_size();
   }
+  if (absl::Status s = ConfigureCpuLinear(config.meta().cpu_linear(), rank); !s.ok()) return s;
   dataset = deps.dataset;
   if (dataset == nullptr) {
     auto opened = data::OpenDataset(config.data(), "train");
     if (!opened.ok()) return opened.status();
     dataset = *std::move(opened);
   }
-  auto made_loader = MakePretrainLoader(config, dataset, rank, world_size, device);
+  auto made_loader = MakePretrainLoader(run, dataset, rank, world_size, device);
   if (!made_loader.ok()) return made_loader.status();
   loader = *std::move(made_loader);
   ipe = loader->batches_per_epoch();
 
-  auto made_models = MakePretrainModels(config, device, deps.communicator);  // same on all ranks
-  if (!made_models.ok()) return made_models.status();
-  models = *std::move(made_models);
+  models = MakePretrainModels(run, device, deps.communicator);  // same on all ranks
   optimizer = std::make_unique<PretrainOptimizer>(*models.encoder, *models.predictor);
   train_step.emplace(models.encoder, models.target_encoder, models.predictor, optimizer.get(),
-                     PretrainSchedules(config, ipe),
-                     PretrainStepOptions(config, device, deps.communicator));
+                     PretrainSchedules(run, ipe),
+                     PretrainStepOptions(run, device, deps.communicator));
   checkpoints.emplace(config,
                       TrainingModules{models.encoder.get(), models.predictor.get(),
                                       models.target_encoder.get(), optimizer.get()},
@@ -103,7 +105,7 @@ absl::Status Trainer::Impl::Init() {
 }
 
 absl::StatusOr<std::unique_ptr<RunLogger>> Trainer::Impl::OpenLogger(int64_t total_steps) const {
-  RunLoggerOptions o = PretrainLoggerOptions(config, rank, world_size, ipe, total_steps,
+  RunLoggerOptions o = PretrainLoggerOptions(run, rank, world_size, ipe, total_steps,
                                              models.encoder->embed_dim());
   // Which training images a subset run (data.low_shot_*, data.holdout_per_class) used.
   if (const auto* subset = dynamic_cast<const data::SubsetDataset*>(dataset.get())) {
@@ -223,11 +225,9 @@ absl::StatusOr<TrainSummary> Trainer::Impl::Run() {
 Trainer::Trainer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Trainer::~Trainer() = default;
 
-absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(const PretrainConfig& config,
+absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(const ValidatedPretrainConfig& run,
                                                          TrainerDeps deps) {
-  auto impl = std::make_unique<Impl>();
-  impl->config = config;
-  impl->deps = std::move(deps);
+  auto impl = std::make_unique<Impl>(run, std::move(deps));
   try {
     if (absl::Status s = impl->Init(); !s.ok()) return s;
   } catch (const c10::Error& e) {

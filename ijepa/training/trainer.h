@@ -13,7 +13,7 @@
 #include "ijepa/distributed/communicator.h"
 #include "ijepa/models/predictor.h"
 #include "ijepa/models/vision_transformer.h"
-#include "ijepa/training/pretrain.pb.h"
+#include "ijepa/training/config.h"
 
 namespace ijepa::training {
 
@@ -51,10 +51,11 @@ struct TrainSummary {
 // epochs), `{tag}-loss.svg` and (logging.tensorboard) `tb/events.out.tfevents.*`.
 class Trainer {
  public:
-  // Validates the config, opens the data, builds models and optimizer, and when
-  // config.meta().load_checkpoint() restores the checkpoint (an unreadable or mismatching one is
-  // an error, never a silent fresh start). Nothing is written yet.
-  static absl::StatusOr<std::unique_ptr<Trainer>> Create(const PretrainConfig& config,
+  // Opens the data, builds models and optimizer from the validated config
+  // (ValidatePretrainConfig), and when config.meta().load_checkpoint() restores the checkpoint
+  // (an unreadable or mismatching one is an error, never a silent fresh start). Nothing is
+  // written yet.
+  static absl::StatusOr<std::unique_ptr<Trainer>> Create(const ValidatedPretrainConfig& run,
                                                          TrainerDeps deps = {});
   ~Trainer();
 

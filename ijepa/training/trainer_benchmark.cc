@@ -46,7 +46,12 @@ void BM_TrainingStepsVitTiny224(benchmark::State& state) {
     TrainerDeps deps;
     deps.dataset = dataset;
     deps.print = [](const std::string&) {};
-    auto trainer = Trainer::Create(*config, deps);
+    auto run = ValidatePretrainConfig(*config);
+    if (!run.ok()) {
+      state.SkipWithError(std::string(run.status().message()).c_str());
+      return;
+    }
+    auto trainer = Trainer::Create(*run, deps);
     if (!trainer.ok()) {
       state.SkipWithError(std::string(trainer.status().message()).c_str());
       return;

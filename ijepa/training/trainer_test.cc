@@ -85,7 +85,9 @@ TEST(TrainerTest, LossDecreasesAndOutputsAreWritten) {
   PretrainConfig config = TinyConfig(dir);
   config.mutable_optimization()->set_epochs(6);  // 6 x 8 = 48 steps
   config.mutable_logging()->set_checkpoint_freq(3);
-  auto trainer = Trainer::Create(config, Deps(64));
+  auto trainer_run = ValidatePretrainConfig(config);
+  ASSERT_TRUE(trainer_run.ok()) << trainer_run.status();
+  auto trainer = Trainer::Create(*trainer_run, Deps(64));
   ASSERT_TRUE(trainer.ok()) << trainer.status();
   EXPECT_EQ((*trainer)->iterations_per_epoch(), 8);
   auto summary = (*trainer)->Run();
@@ -144,7 +146,9 @@ TEST(TrainerTest, WarnsWhenRankMeIsBelowTheConfiguredFractionOnceTheWindowIsFull
     TrainerDeps deps = Deps(64);
     std::vector<std::string> lines;
     deps.print = [&lines](const std::string& line) { lines.push_back(line); };
-    auto trainer = Trainer::Create(config, deps);
+    auto trainer_run = ValidatePretrainConfig(config);
+    ASSERT_TRUE(trainer_run.ok()) << trainer_run.status();
+    auto trainer = Trainer::Create(*trainer_run, deps);
     ASSERT_TRUE(trainer.ok()) << trainer.status();
     ASSERT_TRUE((*trainer)->Run().ok());
     int progress = 0, warnings = 0;
@@ -169,7 +173,9 @@ TEST(TrainerTest, InterruptedAndResumedEqualsUninterruptedBitwise) {
   const std::string dir_a = TestDir("uninterrupted"), dir_b = TestDir("interrupted");
   PretrainConfig a = TinyConfig(dir_a);
   a.mutable_optimization()->set_max_steps(20);
-  auto ta = Trainer::Create(a, Deps(64));
+  auto ta_run = ValidatePretrainConfig(a);
+  ASSERT_TRUE(ta_run.ok()) << ta_run.status();
+  auto ta = Trainer::Create(*ta_run, Deps(64));
   ASSERT_TRUE(ta.ok()) << ta.status();
   auto sa = (*ta)->Run();
   ASSERT_TRUE(sa.ok()) << sa.status();
@@ -178,7 +184,9 @@ TEST(TrainerTest, InterruptedAndResumedEqualsUninterruptedBitwise) {
   PretrainConfig b = TinyConfig(dir_b);
   b.mutable_optimization()->set_max_steps(11);
   {
-    auto tb = Trainer::Create(b, Deps(64));
+    auto tb_run = ValidatePretrainConfig(b);
+    ASSERT_TRUE(tb_run.ok()) << tb_run.status();
+    auto tb = Trainer::Create(*tb_run, Deps(64));
     ASSERT_TRUE(tb.ok()) << tb.status();
     auto sb = (*tb)->Run();
     ASSERT_TRUE(sb.ok()) << sb.status();
@@ -188,7 +196,9 @@ TEST(TrainerTest, InterruptedAndResumedEqualsUninterruptedBitwise) {
   torch::manual_seed(999);
   b.mutable_optimization()->set_max_steps(20);
   b.mutable_meta()->set_load_checkpoint(true);
-  auto tc = Trainer::Create(b, Deps(64));
+  auto tc_run = ValidatePretrainConfig(b);
+  ASSERT_TRUE(tc_run.ok()) << tc_run.status();
+  auto tc = Trainer::Create(*tc_run, Deps(64));
   ASSERT_TRUE(tc.ok()) << tc.status();
   EXPECT_EQ((*tc)->global_step(), 11);
   auto sc = (*tc)->Run();
@@ -237,7 +247,9 @@ TEST(TrainerTest, ResumeWithoutReadableCheckpointFailsLoudly) {
   const std::string dir = TestDir("bad_resume");
   PretrainConfig config = TinyConfig(dir);
   config.mutable_meta()->set_load_checkpoint(true);
-  auto missing = Trainer::Create(config, Deps(64));
+  auto missing_run = ValidatePretrainConfig(config);
+  ASSERT_TRUE(missing_run.ok()) << missing_run.status();
+  auto missing = Trainer::Create(*missing_run, Deps(64));
   ASSERT_FALSE(missing.ok());
   EXPECT_THAT(std::string(missing.status().message()), HasSubstr("cannot resume"));
   EXPECT_THAT(std::string(missing.status().message()), HasSubstr("jepa-latest.pth.tar"));
@@ -245,7 +257,9 @@ TEST(TrainerTest, ResumeWithoutReadableCheckpointFailsLoudly) {
   fs::create_directories(dir);
   std::ofstream(fs::path(dir) / "garbage.pth.tar") << "not a checkpoint";
   config.mutable_meta()->set_read_checkpoint("garbage.pth.tar");
-  auto corrupt = Trainer::Create(config, Deps(64));
+  auto corrupt_run = ValidatePretrainConfig(config);
+  ASSERT_TRUE(corrupt_run.ok()) << corrupt_run.status();
+  auto corrupt = Trainer::Create(*corrupt_run, Deps(64));
   ASSERT_FALSE(corrupt.ok());
   EXPECT_THAT(std::string(corrupt.status().message()), HasSubstr("garbage.pth.tar"));
 }
@@ -259,7 +273,9 @@ TEST(TrainerTest, NonFiniteLossStopsWithStepLrAndLastFiniteLoss) {
   config.mutable_optimization()->set_final_lr(1e30);
   config.mutable_optimization()->set_warmup(0);
   config.mutable_logging()->set_checkpoint_every_steps(1);
-  auto trainer = Trainer::Create(config, Deps(64));
+  auto trainer_run = ValidatePretrainConfig(config);
+  ASSERT_TRUE(trainer_run.ok()) << trainer_run.status();
+  auto trainer = Trainer::Create(*trainer_run, Deps(64));
   ASSERT_TRUE(trainer.ok()) << trainer.status();
   auto summary = (*trainer)->Run();
   ASSERT_FALSE(summary.ok());
@@ -276,9 +292,11 @@ TEST(TrainerTest, InvalidConfigFailsBeforeAnyWork) {
   const std::string dir = TestDir("invalid");
   PretrainConfig config = TinyConfig(dir);
   config.mutable_optimization()->set_epochs(0);
-  auto trainer = Trainer::Create(config, Deps(64));
-  ASSERT_FALSE(trainer.ok());
-  EXPECT_THAT(std::string(trainer.status().message()), HasSubstr("optimization.epochs"));
+  // A trainer is built only from a validated config (Trainer::Create takes one), so the config's
+  // one door is where an invalid one stops.
+  auto run = ValidatePretrainConfig(config);
+  ASSERT_FALSE(run.ok());
+  EXPECT_THAT(std::string(run.status().message()), HasSubstr("optimization.epochs"));
   EXPECT_FALSE(fs::exists(dir));
 }
 

@@ -47,6 +47,7 @@ c10::impl::GenericDict TrainingCheckpointDict(const TrainingModules& m, const Re
   dict.insert("iterations_per_epoch", info.iterations_per_epoch);
   dict.insert("epoch_loss_sum", s.epoch_loss_sum);
   dict.insert("epoch_loss_count", s.epoch_loss_count);
+  if (info.encoder_config.has_value()) checkpoint::AddEncoderConfig(*info.encoder_config, &dict);
   return dict;
 }
 

@@ -8,10 +8,12 @@
 #include <torch/nn/module.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "ijepa/checkpoint/encoder_config.h"
 #include "ijepa/training/optimizer.h"
 
 namespace ijepa::training {
@@ -40,14 +42,17 @@ struct CheckpointInfo {
   int64_t world_size = 1;
   double lr = 0;  // the configured reference lr (official 'lr': optimization.lr)
   int64_t iterations_per_epoch = 0;
+  // The encoder's architecture and pretraining data section, for evaluation (the
+  // `encoder_config` extra, checkpoint::AddEncoderConfig); not written when unset.
+  std::optional<checkpoint::EncoderConfig> encoder_config;
 };
 
 // The dict the official `save_checkpoint` writes: `encoder`, `predictor`, `target_encoder` (state
 // dicts whose keys carry DistributedDataParallel's `module.` prefix, as every official file has,
 // whatever the world size), `opt` (PretrainOptimizer::StateDict: the official groups), `scaler`
 // (None), `epoch`, `loss`, `batch_size`, `world_size`, `lr`; then the extras `itr`,
-// `global_step`, `iterations_per_epoch`, `epoch_loss_sum`, `epoch_loss_count`. The caller may add
-// more entries before writing.
+// `global_step`, `iterations_per_epoch`, `epoch_loss_sum`, `epoch_loss_count` and, when
+// `info.encoder_config` is set, `encoder_config`. The caller may add more entries before writing.
 c10::impl::GenericDict TrainingCheckpointDict(const TrainingModules& modules, const ResumeState& state,
                                               const CheckpointInfo& info);
 
