@@ -41,6 +41,9 @@ def parse_args():
     p.add_argument("--repetitions", type=int, default=2)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--cpu_linear", default="BLAS",
+                   help="ours: meta.cpu_linear, BLAS, ONEDNN or both as BLAS,ONEDNN (one run of "
+                        "ours each per repetition); the official code always runs ATen's BLAS")
     p.add_argument("--side", choices=["official"], help=argparse.SUPPRESS)  # child process
     return p.parse_args()
 
@@ -103,7 +106,7 @@ def official_run(args):
     return [float(t) for t in m.group(1).split()]
 
 
-def our_run(args, work):
+def our_run(args, work, cpu_linear):
     config = os.path.join(work, "loop.pbtxt")
     with open(config, "w") as f:
         f.write(f"""
@@ -111,7 +114,7 @@ data {{ dataset: IMAGE_FOLDER root_path: "{args.images}" image_folder: "{IMAGE_F
        batch_size: 16 crop_size: 224 crop_scale: [0.3, 1.0] channels: 3
        num_workers: {args.workers} use_horizontal_flip: false }}
 mask {{ patch_size: 16 min_keep: 10 official_behavior: true }}
-meta {{ model_name: "vit_tiny" pred_depth: 6 pred_emb_dim: 384 }}
+meta {{ model_name: "vit_tiny" pred_depth: 6 pred_emb_dim: 384 cpu_linear: {cpu_linear} }}
 optimization {{ epochs: 1 warmup: 0 ema: [0.996, 1.0] }}
 logging {{ log_freq: 1 checkpoint_freq: 1000 tensorboard: false }}
 threads: {args.threads}
@@ -136,21 +139,27 @@ def main():
     if args.make_images:
         make_images(args.images, args.steps * 16)
     work = tempfile.mkdtemp(prefix="ijepa_loop_bench_")
-    official, ours = [], []
+    backends = args.cpu_linear.split(",")
+    if any(b not in ("BLAS", "ONEDNN") for b in backends):
+        sys.exit("--cpu_linear takes BLAS, ONEDNN or BLAS,ONEDNN")
+    official, ours = [], {b: [] for b in backends}
     for rep in range(args.repetitions):
         o = statistics.median(official_run(args)[2:])
-        u = statistics.median(our_run(args, work)[2:])
         official.append(o)
-        ours.append(u)
+        line = []
+        for backend in backends:
+            u = statistics.median(our_run(args, work, backend)[2:])
+            ours[backend].append(u)
+            line.append(f"ours ({backend}) {u:.3f} s ({16 / u:.2f} img/s)")
         print(f"repetition {rep + 1}: official {o:.3f} s/iteration ({16 / o:.2f} img/s), "
-              f"ours {u:.3f} s ({16 / u:.2f} img/s)", flush=True)
-    o, u = statistics.median(official), statistics.median(ours)
+              + ", ".join(line), flush=True)
+    o = statistics.median(official)
     print(f"official: {o:.3f} s per iteration (range {min(official):.3f}-{max(official):.3f}) = "
           f"{16 / o:.2f} images/s")
-    print(f"ours:     {u:.3f} s per iteration (range {min(ours):.3f}-{max(ours):.3f}) = "
-          f"{16 / u:.2f} images/s")
-    print(f"speed-up (median iteration official / ours): {o / u:.2f}x")
-
+    for backend, times in ours.items():
+        u = statistics.median(times)
+        print(f"ours ({backend}): {u:.3f} s per iteration (range {min(times):.3f}-{max(times):.3f}) "
+              f"= {16 / u:.2f} images/s, speed-up (median iteration official / ours) {o / u:.2f}x")
 
 if __name__ == "__main__":
     main()

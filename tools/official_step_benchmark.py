@@ -20,7 +20,8 @@ with min_keep 10, 2 threads).
   PYTHONPATH=/opt/ijepa-cc/python-torch-2.11.0 /usr/bin/python3 tools/official_step_benchmark.py \
       --official=/path/to/ijepa --replay=bazel-bin/ijepa/training/replay_steps
   # --bf16: ours under CPU bf16 autocast against the official float32 step
-  # --limit: also the matrix-multiply limit (profiled FLOPs, sgemm at the step's shapes)
+  # --cpu_linear=onednn: ours with its linear layers on oneDNN (meta.cpu_linear)
+  # --limit: also the matrix-multiply limit (profiled FLOPs; BLAS and oneDNN at the step's shapes)
 
 Needs a Python with torch and torchvision (Debian's python3-torch for 1.13); never part of the
 build.
@@ -53,11 +54,18 @@ def parse_args():
     p.add_argument("--pred-dim", type=int, default=384)
     p.add_argument("--min-keep", type=int, default=10, help="official configs' mask.min_keep")
     p.add_argument("--bf16", action="store_true", help="ours under CPU bf16 autocast")
+    p.add_argument("--cpu_linear", default="blas",
+                   help="ours: the library for float32 linear layers (replay_steps --cpu_linear), "
+                        "blas, onednn or both as blas,onednn (each replays the same steps); the "
+                        "official code always runs ATen's BLAS")
     p.add_argument("--limit", action="store_true",
                    help="also profile one official step's matrix products and time sgemm at "
                         "their shapes: the machine's limit for this step")
     p.add_argument("--work", help="folder for the fixtures (default: a temporary one)")
     args = p.parse_args()
+    args.cpu_linear = args.cpu_linear.split(",")
+    if not args.cpu_linear or any(b not in ("blas", "onednn") for b in args.cpu_linear):
+        p.error("--cpu_linear takes blas, onednn or blas,onednn")
     if args.steps < 2 or args.repetitions < 1:
         p.error("--steps must be >= 2 (the first is a warm-up) and --repetitions >= 1")
     if not os.access(args.replay, os.X_OK):
@@ -82,7 +90,7 @@ def official_steps(args, fixture, seed):
         sys.exit(f"official steps failed (exit {rc}):\n{out[-3000:]}")
 
 
-def our_steps(args, fixture):
+def our_steps(args, fixture, cpu_linear):
     # 2 threads change the float summation order: the step-parity tolerances are for 1 thread,
     # so agreement is reported (loss column) but not required here.
     # bf16 moves the losses by up to ~5e-5 relative on its own (docs/training.md); 0.05 only
@@ -92,6 +100,7 @@ def our_steps(args, fixture):
            f"--loss_tolerance={loss_tolerance}", "--tensor_tolerance=1"]
     if args.bf16:
         cmd.append("--bf16")
+    cmd.append(f"--cpu_linear={cpu_linear}")
     rc, out = run(cmd)
     m = re.search(r"median step \((\d+) steps after the first\): ours ([\d.]+) ms, "
                   r"official ([\d.]+) ms", out)
@@ -155,24 +164,41 @@ def matmul_limit(args):
             batch_count = a[0] if e.name == "aten::bmm" else 1
             shapes.append((e.name, batch_count, a[-2], a[-1], b[-1], e.flops))
     flops = sum(s[-1] for s in shapes)
-    best = {}
-    for name, bc, m, k, n, _ in set(shapes):
-        x = torch.randn(bc, m, k) if name == "aten::bmm" else torch.randn(m, k)
-        y = torch.randn(bc, k, n) if name == "aten::bmm" else torch.randn(k, n)
-        fn = torch.bmm if name == "aten::bmm" else torch.mm
-        fn(x, y)
+
+    def best_of_5(fn):
+        fn()
         times = []
         for _ in range(5):
             t = time.perf_counter()
-            fn(x, y)
+            fn()
             times.append(time.perf_counter() - t)
-        best[(name, bc, m, k, n)] = min(times)
-    limit_seconds = sum(best[s[:5]] for s in shapes)
+        return min(times)
+
+    # Each shape alone, contiguous operands, warm: through ATen's BLAS (torch.mm / bmm, what
+    # nn.Linear runs) and, for the 2-D products, through oneDNN (mkldnn_linear on operands already
+    # in its layout, no conversions): the faster of the two is what this machine can do.
+    blas, onednn = {}, {}
+    for name, bc, m, k, n, _ in set(shapes):
+        key = (name, bc, m, k, n)
+        if name == "aten::bmm":
+            x, y = torch.randn(bc, m, k), torch.randn(bc, k, n)
+            blas[key] = best_of_5(lambda: torch.bmm(x, y))
+            continue
+        x, y = torch.randn(m, k), torch.randn(k, n)
+        blas[key] = best_of_5(lambda: torch.mm(x, y))
+        if torch.backends.mkldnn.is_available():
+            xm, w = x.to_mkldnn(), y.t().contiguous()
+            onednn[key] = best_of_5(lambda: torch._C._nn.mkldnn_linear(xm, w))
     print(f"matrix products of one step (profiled, forward + backward): {len(shapes)} calls, "
           f"{flops / 1e9:.1f} GFLOP ({flops / 1e9 / args.batch:.2f} GFLOP per image)")
-    print(f"sgemm at those shapes alone, {args.threads} threads: {limit_seconds:.3f} s per step "
-          f"= {flops / limit_seconds / 1e9:.0f} GFLOP/s (the limit: "
-          f"{args.batch / limit_seconds:.2f} images/s)")
+    blas_seconds = sum(blas[s[:5]] for s in shapes)
+    print(f"ATen's BLAS (sgemm) at those shapes alone, {args.threads} threads: {blas_seconds:.3f} s "
+          f"per step = {flops / blas_seconds / 1e9:.0f} GFLOP/s ({args.batch / blas_seconds:.2f} images/s)")
+    limit_seconds = sum(min(blas[s[:5]], onednn.get(s[:5], float("inf"))) for s in shapes)
+    if onednn:
+        print(f"the faster of BLAS and oneDNN per shape: {limit_seconds:.3f} s per step = "
+              f"{flops / limit_seconds / 1e9:.0f} GFLOP/s ({args.batch / limit_seconds:.2f} images/s)")
+    print(f"the limit: {limit_seconds:.3f} s per step ({args.batch / limit_seconds:.2f} images/s)")
     return flops, limit_seconds
 
 
@@ -184,25 +210,32 @@ def main():
     print(f"torch {torch.__version__} for the official code; ours: {args.replay}; "
           f"{args.threads} threads; {args.model}/{args.patch} at {args.crop}, batch {args.batch}, "
           f"predictor {args.pred_depth} x {args.pred_dim}; {args.steps} steps x "
-          f"{args.repetitions} repetitions{'; ours in bf16' if args.bf16 else ''}")
-    ours, official = [], []
+          f"{args.repetitions} repetitions{'; ours in bf16' if args.bf16 else ''}; ours' linear "
+          f"layers: {','.join(args.cpu_linear)}")
+    ours = {backend: [] for backend in args.cpu_linear}
+    official = []
     for rep in range(args.repetitions):
         fixture = os.path.join(work, f"steps_{rep}.pt")
         official_steps(args, fixture, seed=rep)
-        ours_s, official_s = our_steps(args, fixture)
+        line = []
+        for backend in args.cpu_linear:
+            ours_s, official_s = our_steps(args, fixture, backend)
+            ours[backend].append(ours_s)
+            line.append(f"ours ({backend}) {ours_s:.3f} s/step ({args.batch / ours_s:.2f} img/s)")
         os.remove(fixture)
-        ours.append(ours_s)
         official.append(official_s)
         print(f"repetition {rep + 1}: official {official_s:.3f} s/step "
-              f"({args.batch / official_s:.2f} img/s), ours {ours_s:.3f} s/step "
-              f"({args.batch / ours_s:.2f} img/s)", flush=True)
-    o, u = statistics.median(official), statistics.median(ours)
+              f"({args.batch / official_s:.2f} img/s), " + ", ".join(line), flush=True)
+    o = statistics.median(official)
     print(f"official: {spread(official)} per step = {args.batch / o:.2f} images/s")
-    print(f"ours:     {spread(ours)} per step = {args.batch / u:.2f} images/s")
-    print(f"speed-up (median step time official / ours): {o / u:.2f}x")
+    for backend, times in ours.items():
+        u = statistics.median(times)
+        print(f"ours ({backend}): {spread(times)} per step = {args.batch / u:.2f} images/s, "
+              f"speed-up (median step time official / ours) {o / u:.2f}x")
     if args.limit:
         flops, limit_seconds = matmul_limit(args)
-        print(f"fraction of the limit: official {limit_seconds / o:.0%}, ours {limit_seconds / u:.0%}")
+        print(f"fraction of the limit: official {limit_seconds / o:.0%}, " + ", ".join(
+            f"ours ({b}) {limit_seconds / statistics.median(t):.0%}" for b, t in ours.items()))
 
 
 if __name__ == "__main__":
