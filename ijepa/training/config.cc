@@ -114,6 +114,9 @@ absl::Status ValidateTrainingFields(const PretrainConfig& config) {
   if (meta.cpu_linear() == MetaConfig::CPU_LINEAR_UNSPECIFIED) {
     return FieldError("meta.cpu_linear", "BLAS, ONEDNN or AUTO", "CPU_LINEAR_UNSPECIFIED");
   }
+  if (meta.patch_embed_init() == MetaConfig::PATCH_EMBED_INIT_UNSPECIFIED) {
+    return FieldError("meta.patch_embed_init", "OFFICIAL or FAN_IN", "PATCH_EMBED_INIT_UNSPECIFIED");
+  }
 
   // --- optimization
   const OptimizationConfig& opt = config.optimization();

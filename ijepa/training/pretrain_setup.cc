@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <cmath>
 #include <cstdio>
 #include <vector>
 
@@ -70,6 +71,11 @@ PretrainModels MakePretrainModels(const ValidatedPretrainConfig& run, const c10:
   // Official src/helper.py init_model (also undoes the constructors' depth rescaling).
   models::ReinitializeLikeOfficialInitModel(*m.encoder);
   models::ReinitializeLikeOfficialInitModel(*m.predictor);
+  if (run.config().meta().patch_embed_init() == MetaConfig::FAN_IN) {
+    // Drawn last, so the other weights are those of an OFFICIAL run with the same seed.
+    torch::Tensor weight = m.encoder->patch_embed->proj->weight;
+    models::TruncNormal_(weight, 1.0 / std::sqrt(static_cast<double>(weight[0].numel())));
+  }
   m.encoder->to(device);
   m.predictor->to(device);
   if (communicator != nullptr) {
