@@ -105,6 +105,12 @@ def main():
         sys.exit("--run: only data.dataset IDX (Fashion-MNIST) is supported")
     if first(mask, "strategy", "MULTI_BLOCK") != "MULTI_BLOCK":
         sys.exit("--run: the official code has only the multi-block mask strategy")
+    if first(meta, "patch_embed_init", "OFFICIAL") != "OFFICIAL":
+        sys.exit("--run: the official code initialises the patch embedding with std 0.02 only; "
+                 "train our run with --set meta.patch_embed_init=OFFICIAL")
+    if first(meta, "cpu_bfloat16", False) not in (False, "false"):
+        sys.exit("--run: the official code trains in float32 on the CPU; train our run with "
+                 "--set meta.cpu_bfloat16=false")
     os.makedirs(args.out, exist_ok=True)
     work = tempfile.mkdtemp(prefix="official_fmnist_")
 

@@ -53,8 +53,10 @@ for seed in $seeds; do
     extra=()
     [[ "$variant" == ours_official_masks ]] && extra=(--set mask.official_behavior=true)
     start=$(date +%s.%N)
+    # The default recipe minus the two extensions the official code lacks (fan-in patch
+    # embedding, CPU bf16), so that both sides train the same model the same way.
     "$pretrain" --out="$out/${variant}_s$seed" --set seed="$seed" --set probe.enabled=false \
-      "${extra[@]}" > "$out/${variant}_s$seed.log" 2>&1
+      --set meta.patch_embed_init=OFFICIAL --set meta.cpu_bfloat16=false "${extra[@]}" > "$out/${variant}_s$seed.log" 2>&1
     score "$variant" "$seed" "$out/${variant}_s$seed/jepa-latest.pth.tar" "$(seconds_since "$start")"
   done
   start=$(date +%s.%N)

@@ -154,7 +154,8 @@ TEST(EvalConfigTest, OverridesScalarsListsEnumsStringsAndRepeatedMessages) {
 }
 
 TEST(EvalConfigTest, ShippedConfigsParseAndValidate) {
-  for (const char* name : {"fmnist_lowshot", "fmnist_attentive", "in1k_1pct_vith14"}) {
+  for (const char* name :
+       {"fmnist_lowshot", "fmnist_1pct_3seeds", "fmnist_attentive", "in1k_1pct_vith14"}) {
     const std::string path = std::string("configs/eval/") + name + ".pbtxt";
     absl::StatusOr<EvalConfig> config = LoadEvalConfigFile(path);
     ASSERT_TRUE(config.ok()) << config.status();
