@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 
+#include "google/protobuf/util/message_differencer.h"
 #include "ijepa/training/config.h"
 
 namespace ijepa::training {
@@ -31,7 +32,7 @@ std::map<std::string, PretrainConfig> LoadShipped() {
 
 TEST(ShippedConfigsTest, EveryConfigParsesAndValidates) {
   const auto configs = LoadShipped();
-  ASSERT_GE(configs.size(), 5u);
+  ASSERT_GE(configs.size(), 6u);
   for (const auto& [name, config] : configs) {
     EXPECT_TRUE(ValidatePretrainConfig(config).ok()) << name << ": " << ValidatePretrainConfig(config).status();
   }
@@ -75,6 +76,26 @@ TEST(ShippedConfigsTest, OfficialTranslationsKeepTheOfficialValues) {
     EXPECT_EQ(c.data().crop_scale_size(), 2);
     EXPECT_EQ(c.logging().write_tag(), "jepa");
   }
+}
+
+// The long config's numbers (docs/training.md, "The long config") are read as "the default recipe,
+// trained longer"; a recipe change made in one file only would make them a different experiment.
+TEST(ShippedConfigsTest, LongConfigIsTheDefaultRecipeTrainedLonger) {
+  const auto configs = LoadShipped();
+  ASSERT_EQ(configs.count("fmnist_vit_tiny"), 1u);
+  ASSERT_EQ(configs.count("fmnist_vit_tiny_long"), 1u);
+  PretrainConfig default_recipe = configs.at("fmnist_vit_tiny");
+  PretrainConfig long_recipe = configs.at("fmnist_vit_tiny_long");
+  EXPECT_GT(long_recipe.optimization().epochs(), default_recipe.optimization().epochs());
+  EXPECT_NE(long_recipe.logging().folder(), default_recipe.logging().folder());
+  for (PretrainConfig* c : {&default_recipe, &long_recipe}) {
+    c->mutable_optimization()->clear_epochs();
+    c->mutable_logging()->clear_folder();
+  }
+  std::string difference;
+  google::protobuf::util::MessageDifferencer differencer;
+  differencer.ReportDifferencesToString(&difference);
+  EXPECT_TRUE(differencer.Compare(default_recipe, long_recipe)) << difference;
 }
 
 }  // namespace
