@@ -278,21 +278,4 @@ absl::StatusOr<EvalResults> RunEvaluation(const EvalInputs& inputs, const EvalOp
   return results;
 }
 
-const MethodScore* BestLinear(const EvalResults& results, const std::string& protocol) {
-  const MethodScore* best = nullptr;
-  double best_val = -1.0;
-  for (const MethodScore& s : results.scores) {
-    if (s.protocol != protocol || s.method != "linear" || s.features == "raw_pixels") continue;
-    double val = -1.0;
-    for (const SweepPoint& p : s.sweep) {
-      if (p.lr == s.lr && p.weight_decay == s.weight_decay) val = p.val_top1;
-    }
-    if (best == nullptr || val > best_val) {
-      best = &s;
-      best_val = val;
-    }
-  }
-  return best;
-}
-
 }  // namespace ijepa::eval

@@ -39,8 +39,4 @@ struct EvalInputs {
 absl::StatusOr<EvalResults> RunEvaluation(const EvalInputs& inputs, const EvalOptions& options,
                                           const c10::Device& device);
 
-// The best linear-probe score of `protocol` (highest validation top-1 of the chosen point, ties
-// to the first), or null when there is none.
-const MethodScore* BestLinear(const EvalResults& results, const std::string& protocol);
-
 }  // namespace ijepa::eval

@@ -1,4 +1,5 @@
 #include "ijepa/eval/evaluation.h"
+#include "ijepa/eval/model_selection.h"
 
 #include <algorithm>
 #include <filesystem>

@@ -8,6 +8,7 @@
 #include "ijepa/data/data_config.h"
 #include "ijepa/eval/eval_config.h"
 #include "ijepa/eval/evaluation.h"
+#include "ijepa/eval/model_selection.h"
 
 namespace ijepa::eval {
 
@@ -64,9 +65,7 @@ absl::StatusOr<ProbeResult> RunLowShotProbe(models::VisionTransformerImpl& encod
   r.pool = best->features;
   r.lr = best->lr;
   r.weight_decay = best->weight_decay;
-  for (const MethodScore& s : results->scores) {
-    if (s.method == "knn" && s.features == best->features) r.knn_top1 = s.test.top1;
-  }
+  if (const MethodScore* knn = KnnOn(*results, name, best->features); knn != nullptr) r.knn_top1 = knn->test.top1;
   r.num_labeled = results->protocols[0].num_labeled;
   r.num_test = results->num_test;
   r.extract_seconds = results->extract_seconds;

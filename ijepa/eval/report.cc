@@ -5,12 +5,15 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <string>
 #include <system_error>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "ijepa/common/atomic_file.h"
+#include "ijepa/eval/model_selection.h"
 
 namespace ijepa::eval {
 
@@ -59,6 +62,21 @@ EvalReport BuildReport(const EvalResults& results, const ReportContext& c) {
     r->set_seconds(s.seconds);
     r->set_feature_dim(static_cast<int32_t>(s.feature_dim));
   }
+  const ChosenScores chosen = ChooseScores(results);
+  for (const ChosenScore& c : chosen.per_protocol) {
+    ChosenResult* r = report.add_chosen();
+    r->set_protocol(c.protocol);
+    r->set_features(c.features);
+    r->set_linear_top1(c.linear_top1);
+    if (c.has_knn) r->mutable_knn()->set_top1(c.knn_top1);
+  }
+  ChosenSummary* summary = report.mutable_chosen_summary();
+  summary->set_count(static_cast<int32_t>(chosen.per_protocol.size()));
+  summary->set_linear_top1_mean(chosen.linear_mean);
+  summary->set_linear_top1_std(chosen.linear_std);
+  summary->set_knn_count(chosen.knn_count);
+  summary->set_knn_top1_mean(chosen.knn_mean);
+  summary->set_knn_top1_std(chosen.knn_std);
   TimingReport* t = report.mutable_timings();
   t->set_load_s(c.load_seconds);
   t->set_extract_s(results.extract_seconds);
@@ -96,6 +114,17 @@ std::string ReportSummary(const EvalReport& report) {
       absl::StrAppend(&out, absl::StrFormat("%-14s %-12s %-9s %-10s top1 %6.2f  top5 %6.2f\n", m.protocol(),
                                             r->weights(), m.method(), m.features(), m.top1(), m.top5()));
     }
+    const ChosenSummary& c = r->chosen_summary();
+    if (c.count() == 0) continue;
+    std::vector<std::string> pooling;
+    for (const ChosenResult& p : r->chosen()) pooling.push_back(p.features());
+    absl::StrAppend(&out, absl::StrFormat("%s, pooling chosen on validation (%s): linear top1 %.2f +- %.2f over %d protocol(s)",
+                                          r->weights(), absl::StrJoin(pooling, ", "), c.linear_top1_mean(),
+                                          c.linear_top1_std(), c.count()));
+    if (c.knn_count() > 0) {
+      absl::StrAppend(&out, absl::StrFormat(", k-NN %.2f +- %.2f", c.knn_top1_mean(), c.knn_top1_std()));
+    }
+    absl::StrAppend(&out, "\n");
   }
   return out;
 }

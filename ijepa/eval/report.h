@@ -25,11 +25,13 @@ struct ReportContext {
 
 EvalReport BuildReport(const EvalResults& results, const ReportContext& context);
 
-// Pretty JSON with every field present and the proto's snake_case names.
+// Pretty JSON with the proto's snake_case names and every field present but a chosen result's
+// knn when k-NN was not run.
 absl::StatusOr<std::string> ReportToJson(const EvalReport& report);
 
-// One line per result of the report and of its baselines, for people:
-// "PROTOCOL WEIGHTS METHOD FEATURES top1 NN.NN  top5 NN.NN".
+// For people, per report and per baseline: one line per result,
+// "PROTOCOL WEIGHTS METHOD FEATURES top1 NN.NN  top5 NN.NN", then the number to report,
+// "WEIGHTS, pooling chosen on validation (POOLINGS): linear top1 M +- S over N protocol(s), k-NN M +- S".
 std::string ReportSummary(const EvalReport& report);
 
 // Writes `text` to `path` atomically (temporary file + rename).

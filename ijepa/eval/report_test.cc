@@ -72,9 +72,17 @@ TEST(ReportTest, JsonHasTheDocumentedSchema) {
   EXPECT_EQ(parsed.results(0).sweep_size(), 2);
   EXPECT_DOUBLE_EQ(parsed.results(1).temperature(), 0.07);
   EXPECT_EQ(parsed.weights(), "target_encoder");
+  // The reported number: the validation-chosen pooling (last4), whose k-NN was not run.
+  ASSERT_EQ(parsed.chosen_size(), 1);
+  EXPECT_EQ(parsed.chosen(0).features(), "last4");
+  EXPECT_DOUBLE_EQ(parsed.chosen(0).linear_top1(), 71.5);
+  EXPECT_FALSE(parsed.chosen(0).has_knn()) << *json;
+  EXPECT_EQ(parsed.chosen_summary().count(), 1);
+  EXPECT_DOUBLE_EQ(parsed.chosen_summary().linear_top1_mean(), 71.5);
+  EXPECT_EQ(parsed.chosen_summary().knn_count(), 0);
 }
 
-TEST(ReportTest, SummaryHasOneLinePerResultBaselinesIncluded) {
+TEST(ReportTest, SummaryHasEveryResultAndTheChosenNumberBaselinesIncluded) {
   ReportContext context;
   context.weights = "target_encoder";
   EvalReport report = BuildReport(Sample(), context);
@@ -83,8 +91,10 @@ TEST(ReportTest, SummaryHasOneLinePerResultBaselinesIncluded) {
   EXPECT_EQ(ReportSummary(report),
             "60_per_class   target_encoder linear    last4      top1  71.50  top5  98.25\n"
             "60_per_class   target_encoder knn       mean       top1  69.00  top5  97.00\n"
+            "target_encoder, pooling chosen on validation (last4): linear top1 71.50 +- 0.00 over 1 protocol(s)\n"
             "60_per_class   random_init  linear    last4      top1  71.50  top5  98.25\n"
-            "60_per_class   random_init  knn       mean       top1  69.00  top5  97.00\n");
+            "60_per_class   random_init  knn       mean       top1  69.00  top5  97.00\n"
+            "random_init, pooling chosen on validation (last4): linear top1 71.50 +- 0.00 over 1 protocol(s)\n");
 }
 
 TEST(ReportTest, WriteTextFileIsAtomicAndReportsErrors) {
