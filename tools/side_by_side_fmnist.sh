@@ -39,12 +39,10 @@ score() {  # score NAME SEED CHECKPOINT TRAIN_SECONDS
   local json="$out/$1_s$2.probe.json"
   "$probe" --checkpoint="$3" --out="$json" > /dev/null 2> "$out/$1_s$2.probe.log"
   local top1
-  # Of the linear probes (mean and last-4 pooling), the one with the best validation accuracy.
+  # The report's own choice (the pooling that won on validation; ijepa/eval/model_selection.h).
   top1=$(python3 -c "
 import json, sys
-linear = [x for x in json.load(open(sys.argv[1]))['results'] if x['method'] == 'linear']
-best = max(linear, key=lambda x: max(p['val_top1'] for p in x['sweep']))
-print(best['top1'])" "$json")
+print(json.load(open(sys.argv[1]))['chosen_summary']['linear_top1_mean'])" "$json")
   echo -e "$1\t$2\t$4\t$top1" | tee -a "$results"
 }
 
