@@ -1,5 +1,4 @@
 #include "ijepa/eval/evaluation.h"
-#include "ijepa/eval/model_selection.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -15,6 +14,7 @@
 #include "ijepa/data/data_config.h"
 #include "ijepa/data/subset.h"
 #include "ijepa/eval/eval_config.h"
+#include "ijepa/eval/model_selection.h"
 #include "ijepa/eval/testing.h"
 
 namespace ijepa::eval {
