@@ -127,9 +127,9 @@ MethodScore FromFit(const ProbeFit& fit, std::string protocol, std::string metho
   return s;
 }
 
-void LogScore(const MethodScore& s) {
+void LogScore(const MethodScore& s, const std::string& split) {
   LOG(INFO) << s.protocol << " " << s.method << "(" << s.features << "): top1 " << s.test.top1 << " top5 "
-            << s.test.top5 << " (" << s.test.count << " test images, " << s.seconds << " s)";
+            << s.test.top5 << " (" << s.test.count << " " << split << " images, " << s.seconds << " s)";
 }
 
 }  // namespace
@@ -155,7 +155,7 @@ absl::StatusOr<EvalResults> RunEvaluation(const EvalInputs& inputs, const EvalOp
   // Test features, once.
   const std::vector<int64_t> test_indices = TestIndices(*inputs.test, options.max_test_images, options.seed);
   if (test_indices.empty()) return absl::InvalidArgumentError("the test split is empty");
-  absl::StatusOr<SplitFeatures> test = Extract(inputs, options, inputs.test, test_indices, "test", device, results);
+  absl::StatusOr<SplitFeatures> test = Extract(inputs, options, inputs.test, test_indices, inputs.test_split, device, results);
   if (!test.ok()) return test.status();
   results.num_test = static_cast<int64_t>(test_indices.size());
 
@@ -244,7 +244,7 @@ absl::StatusOr<EvalResults> RunEvaluation(const EvalInputs& inputs, const EvalOp
         };
         results.scores.push_back(FromFit(SweepAndFit(make, train_part, val_part, test_set, options.attentive_sweep, device),
                                          protocol.name, "attentive", name, dim));
-        LogScore(results.scores.back());
+        LogScore(results.scores.back(), inputs.test_split);
         continue;
       }
       if (options.linear || raw) {
@@ -256,7 +256,7 @@ absl::StatusOr<EvalResults> RunEvaluation(const EvalInputs& inputs, const EvalOp
         };
         results.scores.push_back(FromFit(SweepAndFit(make, train_part, val_part, test_set, options.linear_sweep, device),
                                          protocol.name, "linear", name, dim));
-        LogScore(results.scores.back());
+        LogScore(results.scores.back(), inputs.test_split);
       }
       if (options.knn) {
         const auto start = std::chrono::steady_clock::now();
@@ -271,7 +271,7 @@ absl::StatusOr<EvalResults> RunEvaluation(const EvalInputs& inputs, const EvalOp
         s.test = KnnClassify({train_x.to(device), labelled.labels}, {test_x, test->labels}, classes, options.knn_options);
         s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         results.scores.push_back(s);
-        LogScore(results.scores.back());
+        LogScore(results.scores.back(), inputs.test_split);
       }
     }
   }

@@ -28,6 +28,9 @@ struct EvalInputs {
   std::string encoder_id;
   std::shared_ptr<const data::Dataset> train;
   std::shared_ptr<const data::Dataset> test;
+  // The name of the split `test` was opened as ("test", "holdout", ...). It keys the feature cache:
+  // a holdout and a test split of the same size and data config must never share cached features.
+  std::string test_split = "test";
   // The resolved data config (normalisation, crop = model input, subset files are opened from it).
   data::DataConfig data;
   int num_workers = 2;  // decode threads during extraction

@@ -129,6 +129,35 @@ TEST_F(EvaluationTest, SubsetsAndResultsAreReproducibleAndSeeded) {
   EXPECT_NE(*s1, *s3);
 }
 
+// A holdout carved from the training images has the test split's size and the same data config,
+// so only the split's name tells their cached features apart: a holdout sweep that shares a
+// feature_cache_dir with a test-split run must score the holdout, not the test images.
+TEST_F(EvaluationTest, FeatureCacheKeepsTheHoldoutAndTestSplitsApart) {
+  const std::string dir = ::testing::TempDir() + "/split_cache";
+  std::filesystem::remove_all(dir);
+  EvalOptions options = Options("protocol { per_class: 8 seed: 1 } knn { k: 5 } "
+                                "linear { training { epochs: 2 batch_size: 16 lrs: [0.1] weight_decays: [0] } }");
+  auto holdout = std::make_shared<testing::InMemoryDataset>(testing::ToyImages(40, 8, 4, 3));
+  EvalInputs holdout_inputs = inputs_;
+  holdout_inputs.test = holdout;
+  holdout_inputs.test_split = "holdout";
+  absl::StatusOr<EvalResults> uncached = RunEvaluation(holdout_inputs, options, c10::Device(c10::kCPU));
+
+  options.feature_cache_dir = dir;
+  inputs_.encoder_id = holdout_inputs.encoder_id = "toy:target_encoder";
+  absl::StatusOr<EvalResults> test = RunEvaluation(inputs_, options, c10::Device(c10::kCPU));
+  absl::StatusOr<EvalResults> cached = RunEvaluation(holdout_inputs, options, c10::Device(c10::kCPU));
+  ASSERT_TRUE(uncached.ok() && test.ok() && cached.ok());
+  ASSERT_EQ(cached->scores.size(), uncached->scores.size());
+  bool splits_differ = false;
+  for (size_t i = 0; i < cached->scores.size(); ++i) {
+    SCOPED_TRACE(cached->scores[i].method + "(" + cached->scores[i].features + ")");
+    EXPECT_EQ(cached->scores[i].test.top1, uncached->scores[i].test.top1);
+    splits_differ |= cached->scores[i].test.top1 != test->scores[i].test.top1;
+  }
+  EXPECT_TRUE(splits_differ) << "the toy test and holdout splits should score differently";
+}
+
 TEST_F(EvaluationTest, RawPixelsAloneAndErrors) {
   EvalInputs raw_only = inputs_;
   raw_only.encoder = nullptr;

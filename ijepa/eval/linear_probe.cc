@@ -69,6 +69,7 @@ absl::StatusOr<EvalReport> RunOne(const RunSetup& setup, const EncoderSpec* spec
   if (!test.ok()) return test.status();
   inputs.train = *train;
   inputs.test = *test;
+  inputs.test_split = test_split;
   LOG(INFO) << "evaluating " << loaded.weights << (raw_pixels ? " + raw pixels" : "");
   absl::StatusOr<EvalResults> results = RunEvaluation(inputs, options, setup.device);
   if (!results.ok()) return results.status();

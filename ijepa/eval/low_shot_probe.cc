@@ -53,6 +53,7 @@ absl::StatusOr<ProbeResult> RunLowShotProbe(models::VisionTransformerImpl& encod
   if (!test.ok()) return test.status();
   inputs.train = *train;
   inputs.test = *test;
+  inputs.test_split = split;
 
   absl::StatusOr<EvalResults> results = RunEvaluation(inputs, *eval_options, device);
   if (!results.ok()) return results.status();
